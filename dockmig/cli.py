@@ -1,0 +1,243 @@
+"""Command line: Click parses, plain functions do the work and return exit codes.
+
+Start-up stays light: this module imports only click and dockmig's own small
+modules; each command imports what it needs when it runs, so `dockmig --help`
+and `dockmig lint` never load docker, dnspython, libcst or requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dockmig import __version__
+from dockmig.errors import (
+    EXIT_BUG,
+    EXIT_CANNOT,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    DockmigError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _configure_logging(verbose: int) -> None:
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(
+        level=level,
+        format="dockmig: %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def run_guarded(work: Callable[[], int]) -> int:
+    """Run a command: the user's problems are one line, bugs leave a report."""
+    try:
+        return work()
+    except DockmigError as error:
+        click.echo(f"dockmig: {error}", err=True)
+        return EXIT_CANNOT
+    except KeyboardInterrupt:
+        click.echo("dockmig: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Exception:
+        report = _write_crash_report()
+        click.echo(
+            f"dockmig: internal error (a bug in dockmig); details in {report}", err=True
+        )
+        return EXIT_BUG
+
+
+def _write_crash_report() -> str:
+    # The traceback names files and lines, never local values, so it carries
+    # no secret that the exception message itself did not.
+    handle, path = tempfile.mkstemp(prefix="dockmig-crash-", suffix=".txt")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(f"dockmig {__version__}, Python {sys.version.split()[0]}\n")
+        stream.write(f"argv: {' '.join(sys.argv[1:2])} …\n\n")
+        stream.write(traceback.format_exc())
+    return path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dockmig")
+def main() -> None:
+    """Keep Kamal 2 deployments correct while moving engines and registries."""
+
+
+@main.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-c", "--config", help="Deploy config, relative to the project root.")
+@click.option(
+    "-d",
+    "--destination",
+    "destinations",
+    multiple=True,
+    help="Lint this destination (repeatable); default: base and all found.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "parsable", "json", "sarif", "github"]),
+    help="Output format (github is chosen automatically under GitHub Actions).",
+)
+@click.option(
+    "--select", multiple=True, help="Only report these rule IDs (repeatable)."
+)
+@click.option(
+    "--ignore", multiple=True, help="Do not report these rule IDs (repeatable)."
+)
+@click.option("--strict", is_flag=True, help="Warnings fail too.")
+@click.option("-v", "--verbose", count=True, help="-v progress, -vv debug, on stderr.")
+def lint_command(
+    paths: tuple[Path, ...],
+    config: str | None,
+    destinations: tuple[str, ...],
+    fmt: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    strict: bool,
+    verbose: int,
+) -> None:
+    """Check deploy.yml, its destinations and .kamal/secrets* like Kamal would."""
+    _configure_logging(verbose)
+    if fmt is None:
+        fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    code = run_guarded(
+        lambda: lint_paths(
+            list(paths) or [Path(".")],
+            config,
+            list(destinations),
+            fmt,
+            _split(select),
+            _split(ignore),
+            strict,
+        )
+    )
+    sys.exit(code)
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [
+        part.strip() for value in values for part in value.split(",") if part.strip()
+    ]
+
+
+def lint_paths(
+    paths: list[Path],
+    config: str | None,
+    destinations: list[str],
+    fmt: str,
+    select: list[str],
+    ignore: list[str],
+    strict: bool,
+) -> int:
+    from dockmig import lint, project, report, settings
+
+    results = []
+    for root in project.group_by_root(paths):
+        logger.info("linting the Kamal project at %s", root)
+        project_settings = settings.load(root)
+        result = lint.lint(
+            root,
+            config=config,
+            destinations=destinations,
+            settings=project_settings,
+            select=select,
+            ignore=ignore,
+        )
+        results.append((_relocate(result, root), project_settings.strict))
+
+    combined = lint.LintResult(
+        root=Path.cwd(),
+        targets=[t for result, _ in results for t in result.targets],
+        findings=[f for result, _ in results for f in result.findings],
+    )
+    report.write(combined, fmt, sys.stdout, colour=report.use_colour(sys.stdout))
+    failed = any(result.failed(strict or configured) for result, configured in results)
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def _relocate(result: Any, root: Path) -> Any:
+    """Name files relative to where dockmig runs, as editors and pre-commit expect."""
+    try:
+        prefix = root.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        prefix = root.resolve()
+    if str(prefix) == ".":
+        return result
+
+    def move(finding: Any) -> Any:
+        mark = replace(finding.mark, file=(prefix / finding.mark.file).as_posix())
+        return replace(finding, mark=mark)
+
+    targets = [
+        replace(
+            t,
+            config=(prefix / t.config).as_posix(),
+            findings=[move(f) for f in t.findings],
+        )
+        for t in result.targets
+    ]
+    return replace(result, targets=targets, findings=[move(f) for f in result.findings])
+
+
+@main.command("rules")
+def rules_command() -> None:
+    """List every rule with its ID, default severity and summary."""
+
+    def work() -> int:
+        from dockmig import rules
+
+        for rule in rules.all_rules():
+            origin = "kamal  " if rule.kamal else "dockmig"
+            click.echo(f"{rule.id:<32} {rule.severity!s:<8} {origin}  {rule.summary}")
+        return EXIT_OK
+
+    sys.exit(run_guarded(work))
+
+
+@main.command("explain")
+@click.argument("rule_id")
+def explain_command(rule_id: str) -> None:
+    """Print the manual of one rule."""
+
+    def work() -> int:
+        from dockmig import rules
+
+        rule = rules.by_id().get(rule_id)
+        if rule is None:
+            raise DockmigError(
+                f"unknown rule {rule_id!r}; `dockmig rules` lists them all"
+            )
+        origin = "a check Kamal itself makes" if rule.kamal else "dockmig's own advice"
+        click.echo(f"{rule.id} ({rule.severity}, {origin})\n")
+        click.echo(rule.manual)
+        return EXIT_OK
+
+    sys.exit(run_guarded(work))
+
+
+@main.command("schema")
+@click.argument("name", type=click.Choice(["deploy", "secrets", "settings"]))
+def schema_command(name: str) -> None:
+    """Print a bundled JSON Schema (for editors and check-jsonschema)."""
+
+    def work() -> int:
+        from dockmig import schemas
+
+        click.echo(schemas.text(name), nl=False)
+        return EXIT_OK
+
+    sys.exit(run_guarded(work))

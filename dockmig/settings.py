@@ -1,0 +1,146 @@
+"""dockmig's own settings: `.dockmig.yml` at the project root.
+
+Absent, every value has a default; present, it is validated against
+`schemas/dockmig-settings.schema.json` and a mistake stops every command with
+exit 3 and the file, line and column.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockmig import document, schemas
+from dockmig.errors import DockmigError
+from dockmig.findings import Severity
+
+logger = logging.getLogger(__name__)
+
+FILENAME = ".dockmig.yml"
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+@dataclass
+class Settings:
+    path: Path | None = None
+    registry_host: str | None = None
+    registry_username: str | None = None
+    password_secret: str | None = None
+    expected_ip: str | None = None
+    ca_file: str | None = None
+    previous_registry: str | None = None
+    volumes: list[str] = field(default_factory=list)
+    backup_dir: str = "backups"
+    backup_max_age_hours: float = 24.0
+    backup_helper_image: str | None = None
+    cache_limit_bytes: int = 20 * 10**9
+    min_free_bytes: int = 10 * 10**9
+    deadline: float = 10.0
+    dns_server: str | None = None
+    rule_severities: dict[str, Severity | None] = field(default_factory=dict)
+    strict: bool = False
+
+
+def parse_size(value: int | str) -> int:
+    if isinstance(value, int):
+        return value
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", value)
+    if match is None or match.group(2).lower() not in _UNITS:
+        raise ValueError(f"{value!r} is not a size such as 20GB or 500MiB")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def load(root: Path) -> Settings:
+    path = root / FILENAME
+    if not path.exists():
+        return Settings()
+    doc = document.load(path, FILENAME, {})
+    for finding in doc.findings:
+        if finding.severity is Severity.ERROR:
+            raise DockmigError(
+                finding.message, path=FILENAME, line=finding.line, column=finding.column
+            )
+    data = doc.data if doc.data is not None else {}
+    _validate(data, doc)
+    return _from_data(data, path, doc)
+
+
+def _validate(data: Any, doc: document.Document) -> None:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schemas.load("settings"))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
+    if not errors:
+        return
+    error = errors[0]
+    path = tuple(error.absolute_path)
+    position = doc.position(path) or doc.position(())
+    line, column = (position.value.line, position.value.column) if position else (1, 1)
+    where = "/".join(str(p) for p in path) or "the top level"
+    raise DockmigError(
+        f"invalid dockmig setting at {where}: {error.message}; "
+        "see `dockmig schema settings`",
+        path=FILENAME,
+        line=line,
+        column=column,
+    )
+
+
+def _from_data(data: dict[str, Any], path: Path, doc: document.Document) -> Settings:
+    settings = Settings(path=path)
+    registry = data.get("registry", {})
+    settings.registry_host = registry.get("host")
+    settings.registry_username = registry.get("username")
+    settings.password_secret = registry.get("password_secret")
+    settings.ca_file = registry.get("ca_file")
+    settings.previous_registry = registry.get("previous")
+
+    expected = registry.get("expected_ip")
+    if expected is not None:
+        try:
+            ipaddress.ip_address(expected)
+        except ValueError:
+            mark = doc.position(("registry", "expected_ip"))
+            raise DockmigError(
+                f"registry/expected_ip {expected!r} is not an IP address",
+                path=FILENAME,
+                line=mark.value.line if mark else 1,
+                column=mark.value.column if mark else 1,
+            ) from None
+        settings.expected_ip = expected
+
+    settings.volumes = list(data.get("volumes", []))
+    backup = data.get("backup", {})
+    settings.backup_dir = backup.get("dir", settings.backup_dir)
+    settings.backup_max_age_hours = backup.get("max_age_hours", 24.0)
+    settings.backup_helper_image = backup.get("helper_image")
+    if "cache_limit" in data.get("buildkit", {}):
+        settings.cache_limit_bytes = parse_size(data["buildkit"]["cache_limit"])
+    if "min_free" in data.get("disk", {}):
+        settings.min_free_bytes = parse_size(data["disk"]["min_free"])
+    doctor = data.get("doctor", {})
+    settings.deadline = float(doctor.get("deadline", settings.deadline))
+    settings.dns_server = doctor.get("dns_server")
+
+    lint = data.get("lint", {})
+    settings.strict = bool(lint.get("strict", False))
+    for rule, level in lint.get("rules", {}).items():
+        settings.rule_severities[rule] = (
+            None if level == "off" else Severity.parse(level)
+        )
+    return settings
