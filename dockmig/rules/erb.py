@@ -7,10 +7,10 @@ unset variable raises in Kamal, and so does an unclosed tag; both are errors.
 Anything else (backticks, `%x()`, `File.read`, control flow) is not run: the
 values it produces are not checked, and lint says so.
 
-Passing example (with APP_HOST set)::
+Passing example (a default covers an unset APP_HOST)::
 
     proxy:
-      host: <%= ENV.fetch("APP_HOST") %>
+      host: <%= ENV.fetch("APP_HOST", "app.example.com") %>
 
 Failing example (with APP_HOST unset)::
 
