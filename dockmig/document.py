@@ -202,8 +202,11 @@ def parse(source: str, display: str, environ: Mapping[str, str]) -> Document:
     if any(p.certain and "never closed" in p.message for p in rendered.problems):
         return document
 
+    before = len(document.findings)
     root = _compose(document)
     if root is None:
+        # An empty or comment-only file is valid YAML that loads as nothing.
+        document.parsed = len(document.findings) == before
         return document
     builder = _Builder(document)
     try:

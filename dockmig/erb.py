@@ -303,6 +303,16 @@ class _Evaluator:
         position = 0
         stripped = code.rstrip()
         while position < len(stripped):
+            if stripped[position].isspace():
+                position += 1
+                continue
+            if stripped[position] == '"':
+                end = _double_quote_end(stripped, position)
+                if end < 0:
+                    raise _Unknown(pure=False)
+                tokens.append(("dq", stripped[position : end + 1]))
+                position = end + 1
+                continue
             match = _TOKEN.match(stripped, position)
             if match is None or match.end() == position:
                 raise _Unknown(pure=False)
@@ -445,6 +455,26 @@ class _Evaluator:
                 out.append(char)
                 index += 1
         return "".join(out)
+
+
+def _double_quote_end(text: str, start: int) -> int:
+    """Index of the quote closing the string at `start`, past any #{...}."""
+    index = start + 1
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+            continue
+        if text.startswith("#{", index):
+            close = _matching_brace(text, index + 2)
+            if close < 0:
+                return -1
+            index = close + 1
+            continue
+        if char == '"':
+            return index
+        index += 1
+    return -1
 
 
 def _matching_brace(text: str, index: int) -> int:

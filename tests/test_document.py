@@ -1,0 +1,121 @@
+"""The deploy-file reader: Kamal's data, with the position of every key and value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockmig import document
+from dockmig.errors import DockmigError
+from dockmig.findings import Mark
+from dockmig.yaml11 import Symbol
+
+
+def parse(text: str, env: dict[str, str] | None = None) -> document.Document:
+    return document.parse(text, "config/deploy.yml", env or {})
+
+
+def test_values_are_typed_like_psych_and_positions_are_one_based() -> None:
+    doc = parse("service: shop\nbuilder:\n  arch: amd64\nhooks_output: :verbose\n")
+    assert doc.data == {"service": "shop", "builder": {"arch": "amd64"}, "hooks_output": "verbose"}
+    assert isinstance(doc.data["hooks_output"], Symbol)
+    position = doc.positions[("builder", "arch")]
+    assert position.key == Mark("config/deploy.yml", 3, 3)
+    assert position.value == Mark("config/deploy.yml", 3, 9)
+
+
+def test_merge_key_overrides_earlier_keys_and_yields_to_later_ones() -> None:
+    # Psych applies `<<` with Hash#merge! in document order.
+    doc = parse("base: &b {a: 1, b: 2, c: 3}\nx:\n  a: 0\n  <<: *b\n  c: 9\n")
+    assert doc.data["x"] == {"a": 1, "b": 2, "c": 9}
+    assert doc.positions[("x", "b")].value.line == 1
+    assert doc.positions[("x", "c")].value.line == 5
+
+
+def test_merge_of_a_sequence_prefers_the_first_mapping() -> None:
+    doc = parse("p: &p {a: 1}\nq: &q {a: 2, b: 3}\nx:\n  <<: [*p, *q]\n")
+    assert doc.data["x"] == {"a": 1, "b": 3}
+
+
+def test_alias_value_points_at_the_alias_not_the_anchor() -> None:
+    doc = parse("x-id: &id i-123\nservers:\n  web:\n    - *id\n")
+    assert doc.data["servers"]["web"] == ["i-123"]
+    assert doc.positions[("servers", "web", 0)].value == Mark("config/deploy.yml", 4, 7)
+
+
+def test_duplicate_key_keeps_the_last_value_and_warns_at_the_second() -> None:
+    doc = parse("env:\n  clear:\n    A: 1\n  clear:\n    B: 2\n")
+    assert doc.data["env"] == {"clear": {"B": 2}}
+    [finding] = [f for f in doc.findings if f.rule == "duplicate-key"]
+    assert (finding.line, finding.column) == (4, 3)
+    assert "first at line 2" in finding.message
+    assert ("env", "clear", "A") not in doc.positions
+
+
+def test_syntax_error_is_a_finding_at_the_parser_position() -> None:
+    doc = parse("service: shop\n  image: x\n")
+    [finding] = doc.findings
+    assert finding.rule == "yaml-syntax" and finding.kamal_rejects
+    assert finding.line == 2
+    assert not doc.parsed
+
+
+def test_positions_survive_erb_substitution() -> None:
+    source = 'a: <%= ENV.fetch("H") %>\nb: [x, y]\n'
+    doc = parse(source, {"H": "a-much-longer-host.example.com"})
+    assert doc.data["a"] == "a-much-longer-host.example.com"
+    assert doc.positions[("b", 1)].value == Mark("config/deploy.yml", 2, 8)
+
+
+def test_crlf_and_bom_keep_columns_right() -> None:
+    doc = parse("\ufeffservice: shop\r\nimage: acme/shop\r\n")
+    assert doc.data == {"service": "shop", "image": "acme/shop"}
+    assert doc.positions[("image",)].value == Mark("config/deploy.yml", 2, 8)
+    assert doc.positions[("service",)].key == Mark("config/deploy.yml", 1, 2)
+
+
+def test_alias_bomb_is_refused_without_expanding_it() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 9):
+        prev = f"*a{level - 1}"
+        lines.append(f"a{level}: &a{level} [{', '.join([prev] * 10)}]")
+    doc = parse("\n".join(lines) + "\n")
+    assert not doc.parsed
+    assert any("alias bomb" in f.message for f in doc.findings)
+
+
+def test_ruby_object_tags_are_reported_and_symbols_allowed() -> None:
+    doc = parse("a: !ruby/object:OpenStruct {x: 1}\nb: !ruby/symbol quiet\nc: !!str 12\n")
+    rules = [f.rule for f in doc.findings]
+    assert rules == ["ruby-object-tag"]
+    assert doc.data["b"] == Symbol("quiet") and doc.data["c"] == "12"
+
+
+def test_suppression_comment_covers_its_line_or_the_next() -> None:
+    doc = parse("a: 1  # dockmig: ignore[x, y]\n# dockmig: ignore[z]\n\nb: 2\n")
+    assert doc.suppressions == {1: {"x", "y"}, 4: {"z"}}
+
+
+def test_empty_file_parses_to_nothing() -> None:
+    doc = parse("# only a comment\n")
+    assert doc.parsed and doc.data is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"a: \xe9t\xe9\n", "not UTF-8"),
+        (b"\xff\xfea\x00:\x00", "UTF-16"),
+    ],
+)
+def test_undecodable_bytes_are_one_line_with_a_position(raw: bytes, message: str) -> None:
+    with pytest.raises(DockmigError) as raised:
+        document.decode(raw, "config/deploy.yml")
+    assert message in str(raised.value)
+    assert str(raised.value).startswith("config/deploy.yml:1:")
+
+
+def test_directory_instead_of_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DockmigError, match="is a directory"):
+        document.read_text(tmp_path, "config/deploy.yml")
