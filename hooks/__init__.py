@@ -1,4 +1,4 @@
-"""The pre-commit hooks dockmig publishes: the single source of `.pre-commit-hooks.yaml`.
+"""The pre-commit hooks dockmig publishes: the source of `.pre-commit-hooks.yaml`.
 
 pre-commit only reads `.pre-commit-hooks.yaml` at the repository root, so that
 file is generated from this catalogue (`python -m hooks`) and a test fails when
@@ -37,7 +37,7 @@ HOOKS: list[dict[str, Any]] = [
 def render() -> str:
     """The text of `.pre-commit-hooks.yaml` (JSON is valid YAML; no quoting doubts)."""
     lines = [
-        "# Generated from hooks/__init__.py by `python -m hooks`; edit that file instead.",
+        "# Generated from hooks/__init__.py by `python -m hooks`; edit that instead.",
     ]
     for hook in HOOKS:
         lines.append(f"- id: {hook['id']}")

@@ -30,7 +30,9 @@ def examples(manual: str) -> list[tuple[str, str]]:
     """The (kind, text) examples of a rule manual, kind being Passing or Failing."""
     found = []
     for match in _EXAMPLE.finditer(manual + "\n"):
-        found.append((match.group(1), textwrap.dedent(match.group(2)).strip("\n") + "\n"))
+        found.append(
+            (match.group(1), textwrap.dedent(match.group(2)).strip("\n") + "\n")
+        )
     return found
 
 
@@ -48,7 +50,9 @@ def split_files(text: str) -> dict[str, str]:
     return {name: "".join(lines) for name, lines in files.items()}
 
 
-def write_project(root: Path, files: dict[str, str], *, merge_minimal: bool = True) -> Path:
+def write_project(
+    root: Path, files: dict[str, str], *, merge_minimal: bool = True
+) -> Path:
     """Write a project; deploy.yml gets MINIMAL's keys it does not set itself."""
     from ruamel.yaml import YAML
 
@@ -81,7 +85,11 @@ def _with_minimal(text: str) -> str:
 
 
 def lint_files(
-    root: Path, files: dict[str, str], *, environ: dict[str, str] | None = None, **kw: Any
+    root: Path,
+    files: dict[str, str],
+    *,
+    environ: dict[str, str] | None = None,
+    **kw: Any,
 ) -> LintResult:
     write_project(root, files)
     return lint.lint(root, environ=environ or {}, **kw)

@@ -36,7 +36,12 @@ def test_explicit_null_in_a_destination_replaces_the_base_section() -> None:
 
 def test_destination_files_follow_kamal_sub_ext(tmp_path: Path) -> None:
     (tmp_path / "config").mkdir()
-    for name in ("deploy.yml", "deploy.staging.yml", "deploy.prod.yml", "deploy-worker.yml"):
+    for name in (
+        "deploy.yml",
+        "deploy.staging.yml",
+        "deploy.prod.yml",
+        "deploy-worker.yml",
+    ):
         (tmp_path / "config" / name).write_text("service: x\n")
     found = project.discover(tmp_path, None, [])
     assert found.destinations == ["prod", "staging"]
@@ -52,12 +57,14 @@ def test_secrets_files_for_a_destination_skip_the_plain_file(tmp_path: Path) -> 
     assert [p.name for p in staged] == ["secrets-common", "secrets.staging"]
 
 
-def test_missing_config_and_unknown_destination_are_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(DockmigError, match="config/deploy.yml not found"):
+def test_missing_config_and_unknown_destination_are_clear_errors(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(DockmigError, match=r"config/deploy\.yml not found"):
         project.discover(tmp_path, None, [])
     (tmp_path / "config").mkdir()
     (tmp_path / "config/deploy.yml").write_text("service: x\n")
-    with pytest.raises(DockmigError, match="deploy.nope.yml not found"):
+    with pytest.raises(DockmigError, match=r"deploy\.nope\.yml not found"):
         project.discover(tmp_path, None, ["nope"])
 
 
@@ -67,5 +74,7 @@ def test_files_passed_by_pre_commit_find_their_project(tmp_path: Path) -> None:
     (root / ".kamal").mkdir()
     (root / "config/deploy.yml").write_text("service: x\n")
     (root / ".kamal/secrets").write_text("A=$A\n")
-    groups = project.group_by_root([root / "config/deploy.yml", root / ".kamal/secrets"])
+    groups = project.group_by_root(
+        [root / "config/deploy.yml", root / ".kamal/secrets"]
+    )
     assert list(groups) == [root.resolve()]

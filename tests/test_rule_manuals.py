@@ -23,11 +23,7 @@ def test_manual_has_a_passing_and_a_failing_example(rule: rules.Rule) -> None:
     assert "Failing" in kinds, f"{rule.id}: no 'Failing example::' block"
 
 
-CASES = [
-    (rule, kind, text)
-    for rule in RULES
-    for kind, text in examples(rule.manual)
-]
+CASES = [(rule, kind, text) for rule in RULES for kind, text in examples(rule.manual)]
 
 
 @pytest.mark.parametrize(
