@@ -18,7 +18,11 @@ def parse(text: str, env: dict[str, str] | None = None) -> document.Document:
 
 def test_values_are_typed_like_psych_and_positions_are_one_based() -> None:
     doc = parse("service: shop\nbuilder:\n  arch: amd64\nhooks_output: :verbose\n")
-    assert doc.data == {"service": "shop", "builder": {"arch": "amd64"}, "hooks_output": "verbose"}
+    assert doc.data == {
+        "service": "shop",
+        "builder": {"arch": "amd64"},
+        "hooks_output": "verbose",
+    }
     assert isinstance(doc.data["hooks_output"], Symbol)
     position = doc.positions[("builder", "arch")]
     assert position.key == Mark("config/deploy.yml", 3, 3)
@@ -86,7 +90,9 @@ def test_alias_bomb_is_refused_without_expanding_it() -> None:
 
 
 def test_ruby_object_tags_are_reported_and_symbols_allowed() -> None:
-    doc = parse("a: !ruby/object:OpenStruct {x: 1}\nb: !ruby/symbol quiet\nc: !!str 12\n")
+    doc = parse(
+        "a: !ruby/object:OpenStruct {x: 1}\nb: !ruby/symbol quiet\nc: !!str 12\n"
+    )
     rules = [f.rule for f in doc.findings]
     assert rules == ["ruby-object-tag"]
     assert doc.data["b"] == Symbol("quiet") and doc.data["c"] == "12"
@@ -109,7 +115,9 @@ def test_empty_file_parses_to_nothing() -> None:
         (b"\xff\xfea\x00:\x00", "UTF-16"),
     ],
 )
-def test_undecodable_bytes_are_one_line_with_a_position(raw: bytes, message: str) -> None:
+def test_undecodable_bytes_are_one_line_with_a_position(
+    raw: bytes, message: str
+) -> None:
     with pytest.raises(DockmigError) as raised:
         document.decode(raw, "config/deploy.yml")
     assert message in str(raised.value)

@@ -59,7 +59,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[0] or "empty" for c in CASES])
+@pytest.mark.parametrize(
+    ("text", "expected"), CASES, ids=[c[0] or "empty" for c in CASES]
+)
 def test_plain_scalar_is_typed_as_psych_types_it(text: str, expected: object) -> None:
     value = resolve_plain(text)
     assert value == expected
@@ -139,7 +141,11 @@ def _as_psych(value: object) -> tuple[str, str]:
 
 
 def _same(ours: tuple[str, str], theirs: tuple[str, str]) -> bool:
-    if ours[0] == "Float" and theirs[0] == "Float" and ours[1] not in ("nan", "inf", "-inf"):
+    if (
+        ours[0] == "Float"
+        and theirs[0] == "Float"
+        and ours[1] not in ("nan", "inf", "-inf")
+    ):
         return float(ours[1]) == float(theirs[1])
     if ours[0] == "Time" and theirs[0] == "Time":
         # Psych applies the local zone to timestamps; only the type matters to Kamal.
@@ -147,15 +153,24 @@ def _same(ours: tuple[str, str], theirs: tuple[str, str]) -> bool:
     return ours == theirs
 
 
-@pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[0] or "empty" for c in CASES])
-def test_table_agrees_with_real_psych(psych: _Psych, text: str, expected: object) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"), CASES, ids=[c[0] or "empty" for c in CASES]
+)
+def test_table_agrees_with_real_psych(
+    psych: _Psych, text: str, expected: object
+) -> None:
     assert _same(_as_psych(resolve_plain(text)), psych.type_of(text))
 
 
 _ALPHABET = "0123456789_,:.-+eExXbBoyesnotrufalYNT~ :"
 _SCALARS = st.text(alphabet=_ALPHABET, min_size=1, max_size=12).filter(
-    lambda s: s == s.strip() and not s.startswith(("-", ":", "?", ",", "#"))
-    and ": " not in s and not s.endswith(":") and " #" not in s
+    lambda s: (
+        s == s.strip()
+        and not s.startswith(("-", ":", "?", ",", "#"))
+        and ": " not in s
+        and not s.endswith(":")
+        and " #" not in s
+    )
 )
 
 
