@@ -1,0 +1,71 @@
+"""`.dockmig.yml`: defaults when absent, exit 3 with a position when wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockmig import settings
+from dockmig.errors import DockmigError
+from dockmig.findings import Severity
+from tests.conftest import REPO
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / ".dockmig.yml").write_text(text)
+    return tmp_path
+
+
+def test_absent_file_gives_defaults(tmp_path: Path) -> None:
+    loaded = settings.load(tmp_path)
+    assert loaded.path is None
+    assert loaded.registry_host is None
+    assert loaded.deadline == 10.0
+    assert loaded.cache_limit_bytes == 20 * 10**9
+
+
+def test_example_settings_load() -> None:
+    loaded = settings.load(REPO / "examples" / "knot")
+    assert loaded.registry_host == "registry.example.com"
+    assert loaded.password_secret == "KNOT_REGISTRY_PASSWORD"
+    assert loaded.expected_ip == "203.0.113.10"
+    assert loaded.volumes == ["falkordb_data"]
+    assert loaded.previous_registry == "localhost:5555"
+
+
+def test_sizes_and_rule_levels_are_parsed(tmp_path: Path) -> None:
+    loaded = settings.load(
+        write(
+            tmp_path,
+            "buildkit:\n  cache_limit: 1.5GiB\ndisk:\n  min_free: 500MB\n"
+            "lint:\n  rules:\n    local-registry: off\n    run-directory: error\n",
+        )
+    )
+    assert loaded.cache_limit_bytes == int(1.5 * 2**30)
+    assert loaded.min_free_bytes == 500 * 10**6
+    assert loaded.rule_severities == {"local-registry": None, "run-directory": Severity.ERROR}
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("registry:\n  hots: x\n", ":2:"),
+        ("volumes: falkordb_data\n", ":1:"),
+        ("registry:\n  expected_ip: 203.0.113.999\n", ":2:"),
+        ("doctor:\n  deadline: -1\n", ":2:"),
+        ("lint:\n  rules:\n    x: loud\n", ":3:"),
+        ("registry: [\n", ":2:"),
+    ],
+)
+def test_bad_settings_name_file_line_and_column(tmp_path: Path, text: str, where: str) -> None:
+    with pytest.raises(DockmigError) as raised:
+        settings.load(write(tmp_path, text))
+    message = str(raised.value)
+    assert message.startswith(".dockmig.yml" + where), message
+    assert "\n" not in message
+
+
+def test_size_parser_refuses_nonsense() -> None:
+    with pytest.raises(ValueError, match="not a size"):
+        settings.parse_size("lots")
