@@ -140,7 +140,7 @@ def _from_data(data: dict[str, Any], path: Path, doc: document.Document) -> Sett
     lint = data.get("lint", {})
     settings.strict = bool(lint.get("strict", False))
     for rule, level in lint.get("rules", {}).items():
-        settings.rule_severities[rule] = (
-            None if level == "off" else Severity.parse(level)
-        )
+        # YAML 1.1 reads an unquoted `off` as false; both mean the same here.
+        off = level is False or level == "off"
+        settings.rule_severities[rule] = None if off else Severity.parse(level)
     return settings
