@@ -241,3 +241,34 @@ def schema_command(name: str) -> None:
         return EXIT_OK
 
     sys.exit(run_guarded(work))
+
+
+@main.group("hooks")
+def hooks_group() -> None:
+    """Install or remove Kamal hooks that run dockmig doctor before deploys."""
+
+
+@hooks_group.command("install")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+def hooks_install_command(path: Path) -> None:
+    """Write .kamal/hooks/pre-build and pre-deploy (an existing hook is kept)."""
+    sys.exit(run_guarded(lambda: _hooks(path, install=True)))
+
+
+@hooks_group.command("uninstall")
+@click.argument("path", default=".", type=click.Path(path_type=Path))
+def hooks_uninstall_command(path: Path) -> None:
+    """Remove dockmig's Kamal hooks and restore what was there before."""
+    sys.exit(run_guarded(lambda: _hooks(path, install=False)))
+
+
+def _hooks(path: Path, *, install: bool) -> int:
+    from dockmig import kamal_hooks, project
+
+    root = project.find_root(path)
+    changes = kamal_hooks.install(root) if install else kamal_hooks.uninstall(root)
+    for change in changes:
+        click.echo(f"{change.path}: {change.action}")
+    if not changes:
+        click.echo("no dockmig hooks installed here; nothing to do")
+    return EXIT_OK
