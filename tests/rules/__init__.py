@@ -1,0 +1,1 @@
+"""Tests of the lint rules, one module per rule."""
