@@ -235,9 +235,9 @@ def schema_command(name: str) -> None:
     """Print a bundled JSON Schema (for editors and check-jsonschema)."""
 
     def work() -> int:
-        from dockmig import schemas
+        from dockmig import bundled
 
-        click.echo(schemas.text(name), nl=False)
+        click.echo(bundled.text(name), nl=False)
         return EXIT_OK
 
     sys.exit(run_guarded(work))

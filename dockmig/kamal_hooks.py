@@ -46,7 +46,7 @@ def hooks_dir(root: Path) -> Path:
         except DockmigError:
             data = None
         if isinstance(data, dict) and isinstance(data.get("hooks_path"), str):
-            return root / data["hooks_path"]
+            return root / str(data["hooks_path"])
     return root / ".kamal" / "hooks"
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockmig import document, schemas
+from dockmig import bundled, document
 from dockmig.errors import DockmigError
 from dockmig.findings import Severity
 
@@ -83,7 +83,7 @@ def load(root: Path) -> Settings:
 def _validate(data: Any, doc: document.Document) -> None:
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(schemas.load("settings"))
+    validator = Draft202012Validator(bundled.load("settings"))
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
     if not errors:
         return

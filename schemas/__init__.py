@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with dockmig; installed as the package `dockmig.schemas`."""

@@ -28,7 +28,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 
 from dockmig.document import parse_yaml_text
-from dockmig.rules.schema import _string_keys
+from dockmig.rules.schema import string_keys
+from dockmig.rules.schema import validator as lint_validator
 
 DATA = Path(__file__).parent / "data" / "schema"
 SCHEMA_FILE = Path(__file__).parents[1] / "schemas" / "kamal-deploy.schema.json"
@@ -65,9 +66,9 @@ def schema() -> dict[str, Any]:
     return loaded
 
 
-@cache
 def validator() -> Draft202012Validator:
-    return Draft202012Validator(schema())
+    # Exactly the validator lint uses (Kamal's strict integers included).
+    return lint_validator()
 
 
 @cache
@@ -84,7 +85,7 @@ def psych_data(path: Path) -> Any:
 def schema_accepts(path: Path) -> bool:
     # dockmig's schema rule validates with keys turned into strings (Psych
     # makes `5:` an integer key); the verdict must hold for exactly that input.
-    instance, _ = _string_keys(psych_data(path))
+    instance, _ = string_keys(psych_data(path))
     return bool(validator().is_valid(instance))
 
 
@@ -286,7 +287,12 @@ def check_jsonschema_cli() -> Path | None:
 def test_check_jsonschema_agrees_where_yaml_typing_is_the_same() -> None:
     cli = tool_or_skip(check_jsonschema_cli(), "check-jsonschema")
     files = case_files("cases")
-    comparable = [p for p in files if typed_alike_in_yaml_1_1_and_1_2(p)]
+    # dockmig's integers are Kamal's (no 3000.0); standard JSON Schema's are not.
+    comparable = [
+        p
+        for p in files
+        if typed_alike_in_yaml_1_1_and_1_2(p) and "integral-float" not in p.stem
+    ]
 
     completed = subprocess.run(
         [str(cli), "--schemafile", str(SCHEMA_FILE), "--output-format", "json"]

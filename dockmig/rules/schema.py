@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from dockmig import schemas
+from dockmig import bundled
 from dockmig.findings import Severity, format_path
 from dockmig.yaml11 import ruby_type_name
 
@@ -84,13 +84,22 @@ _REQUIRED_HINTS = {
 
 @cache
 def validator() -> Draft202012Validator:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    return Draft202012Validator(schemas.load("deploy"))
+    # Kamal's integer check is `is_a?(Integer)`: 5.0 is refused, while JSON
+    # Schema counts a float with no fraction as an integer.
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer",
+        lambda _checker, value: isinstance(value, int) and not isinstance(value, bool),
+    )
+    kamal_validator = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, type_checker=checker
+    )
+    return kamal_validator(bundled.load("deploy"))  # type: ignore[no-any-return]
 
 
 def check(target: TargetContext) -> None:
-    instance, originals = _string_keys(target.data)
+    instance, originals = string_keys(target.data)
     for error in validator().iter_errors(instance):
         for path, message, at in _translate(error, instance):
             real = tuple(
@@ -99,7 +108,7 @@ def check(target: TargetContext) -> None:
             target.report(ID, real, message, at=at)
 
 
-def _string_keys(data: Any) -> tuple[Any, dict[tuple[Any, ...], Any]]:
+def string_keys(data: Any) -> tuple[Any, dict[tuple[Any, ...], Any]]:
     """JSON Schema only knows string keys; Psych makes `1:` an integer key."""
     originals: dict[tuple[Any, ...], Any] = {}
 
@@ -154,6 +163,15 @@ def _translate(
             label = format_path((*path, name))
             yield path, f"{label} is required: {hint}", "key"
         return
+    if "propertyNames" in error.schema_path:
+        # The key itself is wrong: point at it, not at the mapping holding it.
+        key_path = [*path, value]
+        yield (
+            key_path,
+            f"{format_path(tuple(key_path))}: {custom or error.message}",
+            "key",
+        )
+        return
     if custom:
         yield path, f"{where}: {custom}", "value"
         return
@@ -204,10 +222,13 @@ def _translate(
 
 
 def _type_words(types: list[str]) -> str:
+    # Kamal's "string" takes numbers and booleans too; people think of it as text.
     if set(types) >= {"string", "number", "boolean"}:
-        return "a string"
-    words = [_TYPE_WORDS.get(t, t) for t in types]
-    return " or ".join(words)
+        types = [
+            "string",
+            *[t for t in types if t not in ("string", "number", "boolean")],
+        ]
+    return " or ".join(_TYPE_WORDS.get(t, t) for t in types)
 
 
 def _unknown_keys(
