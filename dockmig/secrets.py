@@ -363,9 +363,11 @@ def _drop_backslashes(text: str, *, keep_line_escapes: bool) -> tuple[str, list[
     pieces: list[str] = []
     dropped: list[int] = []
     start = 0
+
     backslash = text.find("\\")
     while backslash >= 0:
         following = text[backslash + 1 : backslash + 2]
+        # `\$` keeps its backslash: the variable pass reads it as an escape.
         if following in ("", "$"):
             backslash = text.find("\\", backslash + 1)
             continue
@@ -399,13 +401,14 @@ def _command_end(text: str, opening: int, memo: dict[int, int]) -> int:
     known = memo.get(opening)
     if known is not None:
         return known
+
+    # One frame per open parenthesis: where it opened, and how many items the
+    # pattern's `+` has taken inside it so far.
     size = len(text)
     stack = [opening]
     items = [0]
     index = opening + 1
-    while True:
-        if index >= size:
-            break
+    while index < size:
         char = text[index]
         if char == "\\":
             if index + 1 >= size or text[index + 1] == "\n":
@@ -437,6 +440,8 @@ def _command_end(text: str, opening: int, memo: dict[int, int]) -> int:
             index = plain.end() if plain else index + 1
             items[-1] += 1
 
+    # The text ran out, a backslash stood before a line break, or a group was
+    # empty: the innermost group fails, and no outer one can close without it.
     for start in stack:
         memo[start] = -1
     return -1
@@ -448,6 +453,7 @@ def _commands(text: str) -> tuple[list[tuple[int, int, bool]], list[int]]:
     failed: list[int] = []
     memo: dict[int, int] = {}
     done = 0
+
     dollar = text.find("$(")
     while dollar >= 0:
         end = _command_end(text, dollar + 1, memo)
@@ -455,6 +461,7 @@ def _commands(text: str) -> tuple[list[tuple[int, int, bool]], list[int]]:
             failed.append(dollar)
             dollar = text.find("$(", dollar + 1)
             continue
+        # The backslash escapes only if the previous match did not consume it.
         escaped = dollar - 1 >= done and text[dollar - 1] == "\\"
         spans.append((dollar - 1 if escaped else dollar, end, escaped))
         done = end
@@ -538,6 +545,7 @@ class _CommandPass:
 
 def _substitute_commands(text: str) -> _CommandPass:
     spans, failed = _commands(text)
+
     pieces: list[str] = []
     starts: list[int] = []
     origins: list[int] = []
@@ -556,6 +564,7 @@ def _substitute_commands(text: str) -> _CommandPass:
     pieces.append(text[previous:])
     starts.append(length)
     origins.append(previous)
+
     return _CommandPass("".join(pieces), spans, failed, starts, origins)
 
 
