@@ -79,22 +79,25 @@ def _matches(servers: dict[Any, Any], tag: str) -> _Matches:
     found = _Matches()
     for role, config in servers.items():
         if isinstance(config, list):
-            for entry in config:
-                tagged = _tagged(entry)
-                if tagged is None or not _carries(tagged[1], tag):
-                    continue
-                host, tags = tagged
-                if isinstance(tags, str) and tags != tag:
-                    found.partial.append((host, tags))
-                else:
-                    found.exact.append(host)
+            _match_plain_list(config, tag, found)
         elif isinstance(config, dict) and isinstance(config.get("hosts"), list):
-            for entry in config["hosts"]:
-                tagged = _tagged(entry)
-                if tagged is not None and _carries(tagged[1], tag):
-                    found.skipped.append(role)
-                    break
+            carried = (_tagged(entry) for entry in config["hosts"])
+            if any(t is not None and _carries(t[1], tag) for t in carried):
+                found.skipped.append(role)
     return found
+
+
+def _match_plain_list(entries: list[Any], tag: str, found: _Matches) -> None:
+    """Kamal's own search: one-key maps of a role written as a host list."""
+    for entry in entries:
+        tagged = _tagged(entry)
+        if tagged is None or not _carries(tagged[1], tag):
+            continue
+        host, tags = tagged
+        if isinstance(tags, str) and tags != tag:
+            found.partial.append((host, tags))
+        else:
+            found.exact.append(host)
 
 
 def check(target: TargetContext) -> None:
@@ -117,6 +120,7 @@ def _tags(owner: tuple[Any, ...], config: dict[Any, Any]) -> list[tuple[Any, str
     if "tag" in config:
         tag = config["tag"]
         return [((*owner, "tag"), tag)] if isinstance(tag, str) else []
+
     tags = config.get("tags")
     if not isinstance(tags, list):
         return []
@@ -134,6 +138,7 @@ def _check_hosts(target: TargetContext, owner: tuple[Any, ...], hosts: Any) -> N
         tagged = _tagged(entry)
         if tagged is None:
             continue
+
         path = (*owner, "hosts", index)
         target.report(
             ID,
@@ -156,6 +161,7 @@ def _check_tag(
             "matches a single tag string by substring; give the host a list of tags "
             f"(- {host}: [{tags}]) so only exact tags match",
         )
+
     if found.skipped:
         roles = ", ".join(
             format_path(("servers", role, "hosts")) for role in found.skipped

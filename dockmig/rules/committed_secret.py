@@ -71,6 +71,7 @@ def _problem(entry: SecretEntry) -> str | None:
         return None
     if _URL_PASSWORD.search(entry.text):
         return "it contains an address with a password written out"
+
     if entry.kind is ValueKind.MIXED:
         return None
     if looks_like_credential_name(entry.name):
@@ -94,6 +95,7 @@ def check_project(project: ProjectContext) -> None:
             reason = _problem(entry)
             if reason is None:
                 continue
+
             hint = (
                 " (single quotes stop `$NAME` and `$(...)` from being expanded)"
                 if entry.quote == "'" and "$" in entry.text

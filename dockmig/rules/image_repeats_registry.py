@@ -66,6 +66,7 @@ def _without_server(image: str, server: str) -> str | None:
     lowered = image.lower()
     if lowered.startswith(server.lower().rstrip("/") + "/"):
         return image[len(server.rstrip("/")) + 1 :]
+
     host = server.split("/", 1)[0].lower()
     first, rest = image.split("/", 1)
     return rest if first.lower() == host else None
@@ -81,6 +82,7 @@ def _check(target: TargetContext, owner: tuple[Any, ...], server: Any) -> None:
     rest = _without_server(image, server)
     if rest is None:
         return
+
     target.report(
         ID,
         path,

@@ -118,6 +118,7 @@ def _healthcheck_advice(
     advice = f"move path, interval and timeout to {format_path(proxy)}/healthcheck"
     port = healthcheck.get("port") if isinstance(healthcheck, dict) else None
     app_port = target.get(*proxy, "app_port", default=None)
+
     if isinstance(port, int) and not isinstance(port, bool) and app_port != port:
         advice += (
             f" and set {format_path(proxy)}/app_port: {port}, where kamal-proxy "
@@ -140,6 +141,7 @@ def _traefik_labels(target: TargetContext, labels: Any, path: tuple[Any, ...]) -
     traefik = [key for key in labels if str(key).startswith("traefik.")]
     if not traefik:
         return
+
     where = (*path, traefik[0])
     target.report(
         ID,
@@ -156,6 +158,7 @@ def check_project(project: ProjectContext) -> None:
     for template in sorted(project.root.glob(".env*.erb")):
         if not template.is_file():
             continue
+
         name = project.project.display(template)
         project.report(
             ID,

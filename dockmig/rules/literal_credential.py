@@ -96,6 +96,7 @@ def computed_by_erb(target: TargetContext, path: tuple[Any, ...]) -> bool:
     value = target.get(*path, default=None)
     if isinstance(value, str) and erb.PLACEHOLDER_PREFIX in value:
         return True
+
     mark = target.mark(path)
     for doc in target.documents:
         if doc.path != mark.file:
@@ -182,6 +183,7 @@ def _check_registry(
 def _clear_values(data: dict[Any, Any]) -> Iterator[tuple[tuple[Any, ...], Any]]:
     """(path, key) of each plain env value and build argument in the config."""
     yield from _env_clear(data.get("env"), ("env",), tags=True)
+
     servers = data.get("servers")
     if isinstance(servers, dict):
         for role, config in servers.items():
@@ -192,6 +194,7 @@ def _clear_values(data: dict[Any, Any]) -> Iterator[tuple[tuple[Any, ...], Any]]
         for name, config in accessories.items():
             if isinstance(config, dict):
                 yield from _env_clear(config.get("env"), ("accessories", name, "env"))
+
     builder = data.get("builder")
     if isinstance(builder, dict) and isinstance(builder.get("args"), dict):
         for key in builder["args"]:
@@ -208,10 +211,12 @@ def _env_clear(
         for key in env:
             yield (*path, key), key
         return
+
     clear = env.get("clear")
     if isinstance(clear, dict):
         for key in clear:
             yield (*path, "clear", key), key
+
     tagged = env.get("tags")
     if tags and isinstance(tagged, dict):
         for tag, tag_env in tagged.items():

@@ -47,6 +47,7 @@ def check(target: TargetContext) -> None:
     server = target.get("registry", "server", default=None)
     if not is_local_registry(server):
         return
+
     host = target.settings.registry_host or "HOST"
     target.report(
         ID,

@@ -59,6 +59,7 @@ def _check_server(target: TargetContext, path: tuple[Any, ...]) -> None:
     server = target.get(*path, default=None)
     if not isinstance(server, str) or not _LOOPBACK.match(server):
         return
+
     target.report(
         ID,
         path,

@@ -139,6 +139,7 @@ def _env_uses(
                 # `NAME:KEY` sets the variable NAME from the secret KEY.
                 name = entry.split(":", 1)[1] if ":" in entry else entry
                 yield SecretUse((*path, "secret", index), name, "env secret")
+
     tagged = env.get("tags")
     if tags and isinstance(tagged, dict):
         for tag, tag_env in tagged.items():
@@ -169,6 +170,7 @@ def pem_paths(target: TargetContext) -> Iterator[tuple[Any, ...]]:
         entries = data.get(section)
         if isinstance(entries, dict):
             proxies.extend((section, name, "proxy") for name in entries)
+
     for proxy in proxies:
         for key in ("certificate_pem", "private_key_pem"):
             if isinstance(target.get(*proxy, "ssl", key, default=None), str):

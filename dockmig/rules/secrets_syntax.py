@@ -159,6 +159,7 @@ def _report_shell(
     shown = ", ".join(numbers[:_SHOWN_LINES])
     if len(numbers) > _SHOWN_LINES:
         shown += f" and {len(numbers) - _SHOWN_LINES} more"
+
     control = any(
         _first_word(lines[problem.line - 1]) in _CONTROL_WORDS for problem in shell
     )
@@ -168,6 +169,7 @@ def _report_shell(
         if control
         else "its commands do not run"
     )
+
     first = shell[0]
     project.report(
         ID,

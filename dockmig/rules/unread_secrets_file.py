@@ -76,6 +76,7 @@ def _candidates(root: Path, folder: PurePosixPath) -> list[PurePosixPath]:
     directory = root / folder
     if not directory.is_dir():
         return []
+
     found = []
     for path in sorted(directory.iterdir()):
         name = path.name
