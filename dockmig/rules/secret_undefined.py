@@ -238,7 +238,7 @@ def check(target: TargetContext) -> None:
     others = unread_secrets_files(target)
 
     for use in missing:
-        if not _NAME.match(use.name):
+        if not _NAME.fullmatch(use.name):
             # Not a key dotenv can define, and perhaps a pasted value: no echo.
             target.report(
                 ID,

@@ -231,6 +231,16 @@ def test_a_value_pasted_where_a_name_belongs_is_not_echoed(tmp_path: Path) -> No
     assert "canary-Zq93x" not in every_format(result)
 
 
+def test_a_name_ending_in_a_line_break_is_not_a_name(tmp_path: Path) -> None:
+    deploy = 'env:\n  secret:\n    - "TOKEN\\n"\n'
+    result = lint_files(
+        tmp_path, {"config/deploy.yml": deploy, ".kamal/secrets": "TOKEN=$TOKEN\n"}
+    )
+
+    [finding] = rule_findings(result, ID)
+    assert "not a name a secrets file can define" in finding.message
+
+
 def test_secret_values_never_reach_any_report_format(tmp_path: Path) -> None:
     result = lint_files(
         tmp_path,
