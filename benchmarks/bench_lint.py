@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import platform
 import resource
 import shutil
@@ -32,7 +33,9 @@ def timed(command: list[str], cwd: Path) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of one child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return elapsed, max(after, before)
@@ -47,13 +50,31 @@ def tool(name: str) -> str:
 
 def compare(runs: int, workdir: Path) -> list[str]:
     schema = workdir / "kamal-deploy.schema.json"
-    schema.write_text(subprocess.run(
-        [tool("dockmig"), "schema", "deploy"], capture_output=True, text=True, check=True
-    ).stdout)
+    schema.write_text(
+        subprocess.run(
+            [tool("dockmig"), "schema", "deploy"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     commands = {
-        "dockmig lint": [tool("dockmig"), "lint", "-c", "config/deploy.yml", "-d", "staging", "."],
+        "dockmig lint": [
+            tool("dockmig"),
+            "lint",
+            "-c",
+            "config/deploy.yml",
+            "-d",
+            "staging",
+            ".",
+        ],
         "yamllint": [tool("yamllint"), "-d", "relaxed", "config/deploy.yml"],
-        "check-jsonschema": [tool("check-jsonschema"), "--schemafile", str(schema), "config/deploy.yml"],
+        "check-jsonschema": [
+            tool("check-jsonschema"),
+            "--schemafile",
+            str(schema),
+            "config/deploy.yml",
+        ],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
     memory: dict[str, int] = {name: 0 for name in commands}
@@ -64,12 +85,15 @@ def compare(runs: int, workdir: Path) -> list[str]:
             memory[name] = max(memory[name], rss)
 
     ours = statistics.median(times["dockmig lint"])
-    lines = ["| tool | median ms | min ms | dockmig / tool |", "| --- | --- | --- | --- |"]
+    lines = [
+        "| tool | median ms | min ms | dockmig / tool |",
+        "| --- | --- | --- | --- |",
+    ]
     for name, samples in times.items():
         median = statistics.median(samples)
-        lines.append(
-            f"| {name} | {median * 1000:.0f} | {min(samples) * 1000:.0f} | {ours / median:.2f} |"
-        )
+        fastest = min(samples) * 1000
+        ratio = ours / median
+        lines.append(f"| {name} | {median * 1000:.0f} | {fastest:.0f} | {ratio:.2f} |")
     return lines
 
 
@@ -80,14 +104,23 @@ def monorepo(projects: int, workdir: Path) -> list[str]:
         shutil.copytree(EXAMPLE, target)
     start = time.perf_counter()
     subprocess.run(
-        [tool("dockmig"), "lint", "--format", "parsable", *[str(p / "config/deploy.yml") for p in sorted(root.iterdir())]],
-        cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            tool("dockmig"),
+            "lint",
+            "--format",
+            "parsable",
+            *[str(p / "config/deploy.yml") for p in sorted(root.iterdir())],
+        ],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     elapsed = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return [
         f"{projects} projects (base + 1 destination each) in one `dockmig lint` call: "
-        f"{elapsed:.2f} s, {projects / elapsed:.0f} projects/s, peak RSS so far {rss / 1024:.0f} MiB"
+        f"{elapsed:.2f} s, {projects / elapsed:.0f} projects/s, "
+        f"peak RSS so far {rss / 1024:.0f} MiB"
     ]
 
 
@@ -103,18 +136,24 @@ def main() -> None:
         throughput = monorepo(args.projects, workdir)
 
     today = dt.date.today().isoformat()
-    machine = f"{platform.machine()}, {platform.system()} {platform.release()}, Python {platform.python_version()}, {__import__('os').cpu_count()} cores"
-    report = "\n".join([
-        f"# dockmig lint benchmark, {today}",
-        "",
-        f"Machine: {machine}.",
-        f"File: examples/knot/config/deploy.yml (+ deploy.staging.yml for dockmig); {args.runs} alternating runs, fresh processes.",
-        "",
-        *table,
-        "",
-        *throughput,
-        "",
-    ])
+    machine = (
+        f"{platform.machine()}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, {os.cpu_count()} cores"
+    )
+    report = "\n".join(
+        [
+            f"# dockmig lint benchmark, {today}",
+            "",
+            f"Machine: {machine}.",
+            "File: examples/knot/config/deploy.yml (+ deploy.staging.yml for "
+            f"dockmig); {args.runs} alternating runs, fresh processes.",
+            "",
+            *table,
+            "",
+            *throughput,
+            "",
+        ]
+    )
     out = REPO / "benchmarks" / "results" / f"lint-{today}.md"
     out.write_text(report)
     print(report)

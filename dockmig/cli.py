@@ -51,6 +51,12 @@ def run_guarded(work: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         click.echo("dockmig: interrupted", err=True)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`dockmig lint | head`): not a bug, and nothing
+        # more can be written. Point stdout at /dev/null so exit does not fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_CANNOT
     except Exception:
         report = _write_crash_report()
         click.echo(

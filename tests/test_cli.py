@@ -187,3 +187,20 @@ def test_interrupt_and_bug_exit_codes() -> None:
 
     assert run_guarded(interrupted) == 130
     assert run_guarded(buggy) == 4
+
+
+def test_closed_pipe_is_not_reported_as_a_bug() -> None:
+    environ = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dockmig", "lint", "examples/knot", "--format", "json"],
+        cwd=REPO,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=60)
+    assert "internal error" not in stderr
+    assert process.returncode == 3

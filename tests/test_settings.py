@@ -44,7 +44,10 @@ def test_sizes_and_rule_levels_are_parsed(tmp_path: Path) -> None:
     )
     assert loaded.cache_limit_bytes == int(1.5 * 2**30)
     assert loaded.min_free_bytes == 500 * 10**6
-    assert loaded.rule_severities == {"local-registry": None, "run-directory": Severity.ERROR}
+    assert loaded.rule_severities == {
+        "local-registry": None,
+        "run-directory": Severity.ERROR,
+    }
 
 
 @pytest.mark.parametrize(
@@ -58,7 +61,9 @@ def test_sizes_and_rule_levels_are_parsed(tmp_path: Path) -> None:
         ("registry: [\n", ":2:"),
     ],
 )
-def test_bad_settings_name_file_line_and_column(tmp_path: Path, text: str, where: str) -> None:
+def test_bad_settings_name_file_line_and_column(
+    tmp_path: Path, text: str, where: str
+) -> None:
     with pytest.raises(DockmigError) as raised:
         settings.load(write(tmp_path, text))
     message = str(raised.value)

@@ -36,10 +36,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from dockmig import document
+from dockmig import bundled, document
 from dockmig.errors import DockmigError
 from dockmig.findings import Mark, Severity
-from dockmig.secrets import SecretsFile, SecretsProblem
+from dockmig.secrets import SecretsFile, SecretsProblem, secrets_instance
 
 if TYPE_CHECKING:
     from dockmig.lint import ProjectContext
@@ -124,6 +124,7 @@ def _first_word(line: str) -> str:
 
 def check_project(project: ProjectContext) -> None:
     for secrets_file in _unique_files(project):
+        _validate_against_schema(project, secrets_file)
         lines = _lines(project, secrets_file)
         shell = [
             problem
@@ -179,3 +180,30 @@ def _report_shell(
         "lines and move the logic into $(...) commands or a script they call",
         severity=Severity.ERROR if control else Severity.WARNING,
     )
+
+
+def _validate_against_schema(
+    project: ProjectContext, secrets_file: SecretsFile
+) -> None:
+    """Check what the file defines against `schemas/kamal-secrets.schema.json`.
+
+    The tokenizer only produces names dotenv accepts, so this guards the
+    contract between the two (and any later change to either) rather than
+    the user's file; a failure here still names the line it is about.
+    """
+    from jsonschema import Draft202012Validator
+
+    instance = secrets_instance(secrets_file)
+    validator = Draft202012Validator(bundled.load("secrets"))
+    for error in validator.iter_errors(instance):
+        name = next(iter(error.absolute_path), None)
+        entry = secrets_file.get(str(name)) if name is not None else None
+        line = entry.line if entry else 1
+        column = entry.column if entry else 1
+        project.report(
+            ID,
+            Mark(secrets_file.path, line, column),
+            f"{name or 'the file'} does not fit Kamal's secrets format: "
+            f"{error.message}",
+            severity=Severity.ERROR,
+        )
