@@ -1,0 +1,921 @@
+"""`dockmig rewrite-registry`: plan, verify, then write as one transaction.
+
+1. **Plan.** Read the project like Kamal (deploy config, destinations,
+   secrets files), decide which targets move and with which credentials,
+   and let each codemod compute its edits. Every other file of the project
+   is read once and tested for the old host's bytes; only files that contain
+   it are parsed at all.
+2. **Verify.** Apply each file's edits in memory and check the result with
+   that codemod's own reader: the data must be what was intended. A file
+   that fails blocks the whole run.
+3. **Write.** Only when nothing blocks: every file is written to a temporary
+   file beside it, synced and renamed over the original (mode kept); if one
+   write fails, the files already written get their old bytes back.
+
+Nothing here prints: the command renders the plan (`diff`, `summary`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockmig import document, project, references, spans
+from dockmig import settings as dockmig_settings
+from dockmig.codemod import Migration, Note, Outcome, is_local, redact_line
+from dockmig.errors import DockmigError
+
+logger = logging.getLogger(__name__)
+
+_HOST = re.compile(
+    r"^(?=.{1,253}(?::\d+)?$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$"
+)
+_SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Folders that belong to tools, not to the project's own files.
+SKIPPED_FOLDERS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".tox",
+    ".nox",
+    ".venv",
+    ".bundle",
+}
+_DOCKERFILE = re.compile(
+    r"^(?:Dockerfile|Containerfile)(?:[.-].*)?$|\.(?:dockerfile|containerfile)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Options:
+    root: Path
+    to: str | None = None
+    from_host: str | None = None
+    username: str | None = None
+    password_secret: str | None = None
+    config: str | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class Change:
+    """One file that would change: its text before (None: new) and after."""
+
+    path: Path
+    display: str
+    kind: str
+    before: str | None
+    after: str
+    secret_lines_before: set[int] = field(default_factory=set)
+    secret_lines_after: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Plan:
+    root: Path
+    migration: Migration
+    changes: list[Change] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    files_read: int = 0
+    files_parsed: int = 0
+
+    @property
+    def blocked(self) -> bool:
+        return any(note.blocking for note in self.notes)
+
+
+def _codemod(name: str) -> Any:
+    """A codemod module; `codemods/` is installed as `dockmig.codemods`."""
+    return importlib.import_module(f"dockmig.codemods.{name}")
+
+
+# --- reading files safely
+
+
+@dataclass
+class _Source:
+    path: Path  # resolved, inside the project
+    display: str
+    text: str | None  # None when the file does not exist yet
+    writable: bool = True
+
+
+class _Files:
+    """Reads files of one project: inside it, UTF-8, each file once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sources: dict[str, _Source] = {}
+
+    def display(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def inside(self, path: Path) -> bool:
+        try:
+            path.relative_to(self.root)
+        except ValueError:
+            return False
+        return True
+
+    def read(self, relative: str, *, missing_ok: bool = False) -> _Source:
+        if relative in self.sources:
+            return self.sources[relative]
+        path = self.root / relative
+        resolved = path.resolve()
+        writable = self.inside(resolved)
+        if not path.exists():
+            if not missing_ok:
+                raise DockmigError("not found", path=relative)
+            source = _Source(resolved, relative, None, writable)
+        else:
+            source = _Source(
+                resolved, relative, document.read_text(resolved, relative), writable
+            )
+        self.sources[relative] = source
+        return source
+
+
+# --- planning
+
+
+def plan(options: Options) -> Plan:
+    """Everything `rewrite-registry` would do, verified, without writing."""
+    root = options.root.resolve()
+    if not root.is_dir():
+        raise DockmigError("is not a directory", path=str(options.root))
+    settings = dockmig_settings.load(root)
+    proj = project.discover(root, options.config, [])
+    files = _Files(root)
+    deploy_yaml = _codemod("deploy_yaml")
+
+    texts = {}
+    for relative in [proj.config] + [
+        proj.destination_config(d) for d in proj.destinations
+    ]:
+        source = files.read(relative)
+        assert source.text is not None
+        texts[relative] = source.text
+    dp = deploy_yaml.read(proj, texts, options.environ)
+    notes: list[Note] = []
+    servers = _current_servers(dp, notes, deploy_yaml, options.environ)
+
+    new_host = _new_host(options, settings)
+    moving, old_hosts = _moving(dp, servers, new_host, options.from_host, notes)
+    username, secret = _credentials(options, settings, moving, new_host)
+    migration = Migration(new_host, tuple(sorted(old_hosts)), username, secret)
+    logger.info(
+        "moving %d target(s) to %s (from %s)",
+        len(moving),
+        new_host,
+        ", ".join(migration.old_hosts) or "Docker Hub",
+    )
+
+    deploy_plan = deploy_yaml.plan(dp, migration, moving)
+    outcomes: dict[str, tuple[str, Outcome, Path, bool]] = {}
+    for deploy_file in dp.files:
+        source = files.read(deploy_file.display)
+        outcomes[deploy_file.display] = (
+            "deploy",
+            deploy_file.outcome,
+            source.path,
+            source.writable,
+        )
+    results = {
+        name: outcome.applied()
+        for name, (_kind, outcome, _path, _w) in outcomes.items()
+        if outcome.edits and not outcome.blocked
+    }
+    expected = _secrets(files, dp, deploy_plan, results, outcomes)
+
+    result = Plan(root, migration, notes=notes)
+    skip = set(outcomes) | {dockmig_settings.FILENAME} | _all_secrets_files(files, dp)
+    for relative, kind, outcome in _other_files(root, migration, skip, result):
+        outcomes[relative] = (kind, outcome, root / relative, True)
+
+    _verify(dp, migration, moving, outcomes, expected)
+    for relative, (kind, outcome, path, writable) in sorted(outcomes.items()):
+        result.notes.extend(outcome.notes)
+        after = outcome.result if outcome.result is not None else outcome.text
+        known = files.sources.get(relative)
+        is_new = known is not None and known.text is None
+        if after == outcome.text and not is_new:
+            continue
+        if not writable:
+            result.notes.append(
+                Note(
+                    relative,
+                    0,
+                    0,
+                    "is a symbolic link that leads out of the project; dockmig does "
+                    "not write through it",
+                    blocking=True,
+                )
+            )
+            continue
+        result.changes.append(
+            Change(
+                path,
+                relative,
+                kind,
+                None if is_new else outcome.text,
+                after,
+                set(outcome.secret_lines_before),
+                set(outcome.secret_lines_after),
+            )
+        )
+    return result
+
+
+def _current_servers(
+    dp: Any, notes: list[Note], deploy_yaml: Any, environ: Mapping[str, str]
+) -> dict[str | None, str | None]:
+    """Each target's registry server now (None: Docker Hub or unreadable)."""
+    servers: dict[str | None, str | None] = {}
+    for target in dp.targets:
+        if not target.readable:
+            env = deploy_yaml.environment(environ, target.destination)
+            notes.append(_unreadable(target, env))
+            servers[target.destination] = None
+            continue
+        server = deploy_yaml.current_server(target)
+        if server is not None and deploy_yaml.erb_computed(server):
+            notes.append(_erb_server(target))
+            target.readable = False
+        servers[target.destination] = server
+    return servers
+
+
+def _unreadable(target: Any, environ: Mapping[str, str]) -> Note:
+    for deploy_file in target.files:
+        doc = document.parse(deploy_file.text, deploy_file.display, environ)
+        for finding in doc.findings:
+            if finding.kamal_rejects:
+                return Note(
+                    deploy_file.display,
+                    finding.line,
+                    finding.column,
+                    f"cannot be read ({finding.message}); fix it first",
+                    blocking=True,
+                )
+    return Note(
+        target.files[-1].display,
+        1,
+        1,
+        f"the config for {target.label} is not a mapping Kamal can load; fix it first",
+        blocking=True,
+    )
+
+
+def _erb_server(target: Any) -> Note:
+    for deploy_file in reversed(target.files):
+        entry = deploy_file.tree.lookup(deploy_file.root, "registry")
+        server = (
+            deploy_file.tree.lookup(entry.value, "server")
+            if entry is not None
+            else None
+        )
+        if server is not None:
+            offset = deploy_file.tree.src(server.value.start_mark.index)
+            return Note(
+                deploy_file.display,
+                spans.line_number(deploy_file.text, offset),
+                spans.column_number(deploy_file.text, offset),
+                "registry/server is computed by ERB; dockmig does not rewrite computed "
+                "values: set the server by hand",
+                blocking=True,
+            )
+    return Note(
+        target.files[0].display,
+        1,
+        1,
+        "registry/server is computed by ERB; set it by hand",
+        blocking=True,
+    )
+
+
+def check_host(host: str, what: str) -> str:
+    if not _HOST.match(host):
+        raise DockmigError(
+            f"{what} {host!r} is not HOST or HOST:PORT (no scheme, no path), "
+            "e.g. registry.example.com or localhost:5555"
+        )
+    return host
+
+
+def _new_host(options: Options, settings: dockmig_settings.Settings) -> str:
+    host = options.to or settings.registry_host
+    if not host:
+        raise DockmigError(
+            "no registry to move to: pass --to HOST[:PORT] or set registry.host "
+            f"in {dockmig_settings.FILENAME}"
+        )
+    return check_host(host, "--to")
+
+
+def _moving(
+    dp: Any,
+    servers: Mapping[str | None, str | None],
+    new_host: str,
+    from_host: str | None,
+    notes: list[Note],
+) -> tuple[list[Any], set[str]]:
+    """The targets that move, and the hosts whose image references move."""
+    readable = [t for t in dp.targets if t.readable]
+    if from_host is None:
+        hosts = {s for s in servers.values() if s and s.lower() != new_host.lower()}
+        return readable, hosts
+
+    wanted = {from_host.lower(), new_host.lower()}
+    moving = []
+    for target in readable:
+        server = servers[target.destination]
+        hub = server is None and "docker.io" in wanted
+        if hub or (server is not None and server.lower() in wanted):
+            moving.append(target)
+        else:
+            notes.append(
+                Note(
+                    target.files[-1].display,
+                    0,
+                    0,
+                    f"{target.label} uses the registry {server or 'Docker Hub'}, "
+                    "not --from; left as it is",
+                )
+            )
+    return moving, {from_host}
+
+
+def _credentials(
+    options: Options,
+    settings: dockmig_settings.Settings,
+    moving: list[Any],
+    new_host: str,
+) -> tuple[str | None, str | None]:
+    """--username/--password-secret, else settings, else what the config has."""
+    if is_local(new_host):
+        return None, None
+    username = options.username or settings.registry_username
+    secret = options.password_secret or settings.password_secret
+    if secret is not None and not _SECRET_NAME.match(secret):
+        raise DockmigError(
+            f"--password-secret {secret!r} is not a secret name (letters, digits, _)"
+        )
+
+    registries: list[dict[str, Any]] = []
+    for target in moving:
+        registry = (
+            target.data.get("registry") if isinstance(target.data, dict) else None
+        )
+        registries.append(registry if isinstance(registry, dict) else {})
+    if username is None and any(not r.get("username") for r in registries):
+        raise DockmigError(
+            f"{new_host} needs a username: pass --username USER or set "
+            f"registry.username in {dockmig_settings.FILENAME}"
+        )
+    if secret is None:
+        names = {_secret_of(r.get("password")) for r in registries}
+        if None in names or len(names) > 1:
+            raise DockmigError(
+                f"{new_host} needs a password secret: pass --password-secret NAME or "
+                f"set registry.password_secret in {dockmig_settings.FILENAME}"
+            )
+        secret = names.pop() if names else None
+    return username, secret
+
+
+def _secret_of(password: Any) -> str | None:
+    if isinstance(password, list) and len(password) == 1:
+        return str(password[0])
+    return None
+
+
+# --- secrets files
+
+
+def _secrets_path(target: Any) -> str:
+    data = target.data if isinstance(target.data, dict) else {}
+    path = data.get("secrets_path")
+    return path if isinstance(path, str) else project.DEFAULT_SECRETS_PATH
+
+
+def _target_secrets(files: _Files, target: Any) -> list[str]:
+    paths = project.secrets_files(files.root, _secrets_path(target), target.destination)
+    return [files.display(p) for p in paths]
+
+
+def _all_secrets_files(files: _Files, dp: Any) -> set[str]:
+    found: set[str] = set()
+    for target in dp.targets:
+        found.update(_target_secrets(files, target))
+        base = files.root / _secrets_path(target)
+        if base.parent.is_dir():
+            found.update(
+                files.display(p)
+                for p in base.parent.glob(base.name + "*")
+                if p.is_file()
+            )
+    return found
+
+
+def _secrets(
+    files: _Files,
+    dp: Any,
+    deploy_plan: Any,
+    results: Mapping[str, str],
+    outcomes: dict[str, tuple[str, Outcome, Path, bool]],
+) -> dict[str, tuple[set[str], set[str]]]:
+    """Plan the secrets files; per file, the names it must gain and lose."""
+    secrets_file = _codemod("secrets_file")
+    expected: dict[str, tuple[set[str], set[str]]] = {}
+
+    def outcome_for(relative: str) -> Outcome:
+        if relative not in outcomes:
+            source = files.read(relative, missing_ok=True)
+            text = source.text or ""
+            outcome = Outcome(relative, text)
+            outcome.secret_lines_before = secrets_file.secret_lines(text, relative)
+            outcomes[relative] = ("secrets", outcome, source.path, source.writable)
+            expected[relative] = (set(), set())
+        return outcomes[relative][1]
+
+    def defines(relative: str, name: str) -> bool:
+        source = files.read(relative, missing_ok=True)
+        return source.text is not None and secrets_file.defines(
+            source.text, relative, name
+        )
+
+    secret = deploy_plan.secret
+    needing = {t.destination: t for t in deploy_plan.needs_secret}
+    missing = [
+        t
+        for t in needing.values()
+        if not any(defines(f, secret) for f in _target_secrets(files, t))
+    ]
+    for relative in _choose_secrets_files(files, dp, missing):
+        outcome = outcome_for(relative)
+        secrets_file.add(outcome, secret, _old_password_secret(dp))
+        expected[relative][0].add(secret)
+
+    released = set(deploy_plan.released_secrets) - _referenced_names(dp, results)
+    for name in sorted(released):
+        for relative in sorted(
+            {f for t in dp.targets for f in _target_secrets(files, t)}
+        ):
+            source = files.read(relative, missing_ok=True)
+            if source.text is None:
+                continue
+            outcome = outcome_for(relative)
+            if secrets_file.remove(outcome, name):
+                expected[relative][1].add(name)
+
+    for relative in expected:
+        outcome = outcomes[relative][1]
+        if outcome.edits:
+            after = outcome.applied()
+            outcome.secret_lines_after = secrets_file.secret_lines(after, relative)
+    return expected
+
+
+def _choose_secrets_files(files: _Files, dp: Any, missing: list[Any]) -> list[str]:
+    """A file Kamal reads for every target that misses the secret."""
+    if not missing:
+        return []
+    secrets_file = _codemod("secrets_file")
+    commons = {_target_secrets(files, t)[0] for t in dp.targets}
+    if len(dp.targets) == 1:
+        common, own = _target_secrets(files, dp.targets[0])
+        existing = [
+            relative
+            for relative in (own, common)
+            if files.read(relative, missing_ok=True).text is not None
+        ]
+        old = _old_password_secret(dp)
+        for relative in existing:
+            text = files.sources[relative].text or ""
+            if old and secrets_file.defines(text, relative, old):
+                return [relative]
+        return existing[:1] or [own]
+    if len(commons) == 1:
+        return [commons.pop()]
+    chosen = []
+    for target in missing:
+        common, own = _target_secrets(files, target)
+        exists = files.read(common, missing_ok=True).text is not None
+        chosen.append(common if exists else own)
+    return sorted(set(chosen))
+
+
+def _old_password_secret(dp: Any) -> str | None:
+    for target in dp.targets:
+        registry = (
+            target.data.get("registry") if isinstance(target.data, dict) else None
+        )
+        if isinstance(registry, dict):
+            name = _secret_of(registry.get("password"))
+            if name:
+                return name
+    return None
+
+
+def _referenced_names(dp: Any, results: Mapping[str, str]) -> set[str]:
+    """Every string in the edited deploy data: a secret named there is in use."""
+    deploy_yaml = _codemod("deploy_yaml")
+    names: set[str] = set()
+    for target in dp.targets:
+        data, _readable = deploy_yaml.merged_data(
+            target.files, dp.environ, target.destination, results
+        )
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                names.add(item)
+                names.update(item.split(":"))
+            elif isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+    return names
+
+
+# --- every other file of the project
+
+
+def classify(relative: str, head: bytes) -> str | None:
+    """Which codemod handles a file, by its name (and `#!` line)."""
+    name = relative.rsplit("/", 1)[-1]
+    if _DOCKERFILE.search(name):
+        return "dockerfile"
+    workflow = _codemod("workflow")
+    if workflow.is_workflow(relative):
+        return "workflow"
+    compose = _codemod("compose")
+    if compose.is_compose(name):
+        return "compose"
+    first_line = head.split(b"\n", 1)[0]
+    if name.endswith((".py", ".pyi")) or (
+        first_line.startswith(b"#!") and b"python" in first_line
+    ):
+        return "python_source"
+    shell = _codemod("shell")
+    if shell.is_shell(relative, head):
+        return "shell"
+    return None
+
+
+def walk(root: Path) -> Iterator[Path]:
+    """Every regular file under `root`, tool folders and links to folders skipped."""
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as error:
+            logger.warning("cannot list %s: %s", folder, error.strerror)
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIPPED_FOLDERS and not os.path.exists(
+                    os.path.join(entry.path, "pyvenv.cfg")
+                ):
+                    stack.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False) or entry.is_symlink():
+                yield Path(entry.path)
+
+
+def _other_files(
+    root: Path, migration: Migration, skip: set[str], result: Plan
+) -> Iterator[tuple[str, str, Outcome]]:
+    hosts = {h.encode() for h in migration.old_hosts}
+    hosts |= {h.lower() for h in hosts}
+    if not hosts:
+        return
+    for path in walk(root):
+        relative = path.relative_to(root).as_posix()
+        if relative in skip:
+            continue
+        if path.is_symlink():
+            resolved = path.resolve()
+            if not resolved.is_file():
+                continue
+            try:
+                resolved.relative_to(root)
+            except ValueError:
+                continue  # a link out of the project: never read, never written
+            continue  # the file it points to is visited under its own name
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            logger.warning("cannot read %s: %s", relative, error.strerror)
+            continue
+        result.files_read += 1
+        if not references.contains_any(data, hosts):
+            continue
+        outcome = _rewrite_other(relative, data, migration)
+        if outcome is not None:
+            result.files_parsed += 1
+            yield relative, outcome[0], outcome[1]
+
+
+def _rewrite_other(
+    relative: str, data: bytes, migration: Migration
+) -> tuple[str, Outcome] | None:
+    kind = classify(relative, data[:256])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        if kind is None:
+            return None
+        outcome = Outcome(relative, "")
+        outcome.notes.append(
+            Note(
+                relative,
+                0,
+                0,
+                "names the old registry but is not UTF-8 text; re-save it as UTF-8 "
+                "or edit it by hand",
+                blocking=True,
+            )
+        )
+        return "binary", outcome
+    if kind is None:
+        found = [
+            m
+            for m in references.mentions(text, migration.old_hosts)
+            if references.distinctive(m.host)
+        ]
+        if not found:
+            return None
+        outcome = Outcome(relative, text)
+        outcome.note(
+            found[0].start,
+            "names the old registry; dockmig does not rewrite this kind of file, "
+            "check it by hand",
+        )
+        return "other", outcome
+    logger.debug("%s: %s codemod", relative, kind)
+    return kind, _codemod(kind).rewrite(text, relative, migration)
+
+
+# --- verification
+
+
+def _verify(
+    dp: Any,
+    migration: Migration,
+    moving: list[Any],
+    outcomes: dict[str, tuple[str, Outcome, Path, bool]],
+    secrets_expected: Mapping[str, tuple[set[str], set[str]]],
+) -> None:
+    """Apply every file's edits in memory and check them with its own reader."""
+    results: dict[str, str] = {}
+    for relative, (kind, outcome, _path, _w) in outcomes.items():
+        if not outcome.edits or outcome.blocked:
+            continue
+        try:
+            outcome.result = outcome.applied()
+        except spans.OverlappingEdits as error:
+            _refuse(outcome, f"overlapping edits: {error}")
+            continue
+        results[relative] = outcome.result
+        if kind == "deploy":
+            continue
+        if kind == "secrets":
+            added, removed = secrets_expected[relative]
+            problem = _codemod("secrets_file").check(
+                outcome.text, outcome.result, relative, added, removed
+            )
+        else:
+            problem = _codemod(kind).check(outcome.text, outcome.result, migration)
+        if problem:
+            _refuse(outcome, str(problem))
+
+    deploy_results = {
+        f.display: results[f.display] for f in dp.files if f.display in results
+    }
+    if not deploy_results:
+        return
+    problems = _codemod("deploy_yaml").check(dp, migration, moving, deploy_results)
+    for problem in problems:
+        _refuse(dp.files[0].outcome, problem)
+    if problems:
+        for deploy_file in dp.files:
+            deploy_file.outcome.result = None
+
+
+def _refuse(outcome: Outcome, problem: str) -> None:
+    logger.warning("verification failed: %s", problem)
+    outcome.result = None
+    outcome.notes.append(
+        Note(
+            outcome.path,
+            0,
+            0,
+            f"the edit did not verify ({problem}); nothing will be written",
+            blocking=True,
+        )
+    )
+
+
+# --- writing
+
+
+def write(result: Plan) -> list[str]:
+    """Write every change atomically; on failure restore what was written."""
+    if result.blocked:
+        raise DockmigError("the plan has blocking notes; nothing was written")
+    for change in result.changes:
+        _unchanged_since_read(change)
+
+    written: list[tuple[Change, bytes | None, list[Path]]] = []
+    try:
+        for change in result.changes:
+            created = _make_folders(change.path.parent, result.root)
+            original = change.path.read_bytes() if change.before is not None else None
+            written.append((change, original, created))
+            _atomic_write(change.path, change.after.encode("utf-8"))
+    except OSError as error:
+        _restore(written)
+        raise DockmigError(
+            f"writing {written[-1][0].display if written else '?'} failed "
+            f"({error.strerror or error}); every file already written was restored"
+        ) from None
+    return [change.display for change in result.changes]
+
+
+def _unchanged_since_read(change: Change) -> None:
+    if change.before is None:
+        if change.path.exists():
+            raise DockmigError(
+                "appeared while dockmig was planning", path=change.display
+            )
+        return
+    try:
+        current = change.path.read_bytes()
+    except OSError:
+        current = b""
+    if current != change.before.encode("utf-8"):
+        raise DockmigError(
+            "changed while dockmig was planning; run it again", path=change.display
+        )
+
+
+def _make_folders(folder: Path, root: Path) -> list[Path]:
+    created = []
+    missing = []
+    while not folder.exists() and folder != root:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir()
+        created.append(path)
+    return created
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Temporary file beside `path`, fsync, rename over it; the mode is kept."""
+    mode = None
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".dockmig"
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _restore(written: list[tuple[Change, bytes | None, list[Path]]]) -> None:
+    for change, original, created in reversed(written):
+        try:
+            if original is None:
+                if change.path.exists():
+                    change.path.unlink()
+            elif not change.path.exists() or change.path.read_bytes() != original:
+                _atomic_write(change.path, original)
+            for folder in reversed(created):
+                folder.rmdir()
+        except OSError as error:
+            logger.error("could not restore %s: %s", change.display, error)
+
+
+# --- showing the plan
+
+
+_COLOURS = {"-": "\033[31m", "+": "\033[32m", "@": "\033[36m", "h": "\033[1m"}
+_RESET = "\033[0m"
+
+
+def diff(change: Change, colour: bool = False) -> str:
+    """A unified diff of one change; secret values shown as [redacted]."""
+    before = (change.before or "").splitlines(keepends=True)
+    after = change.after.splitlines(keepends=True)
+    shown_before = _shown(before, change.secret_lines_before)
+    shown_after = _shown(after, change.secret_lines_after)
+
+    def paint(kind: str, line: str) -> str:
+        return f"{_COLOURS[kind]}{line}{_RESET}" if colour else line
+
+    old_name = "/dev/null" if change.before is None else f"a/{change.display}"
+    out = [paint("h", f"--- {old_name}"), paint("h", f"+++ b/{change.display}")]
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for group in matcher.get_grouped_opcodes(3):
+        first, last = group[0], group[-1]
+        out.append(
+            paint(
+                "@",
+                f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@",
+            )
+        )
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(" " + line for line in shown_before[i1:i2])
+                continue
+            for index in range(i1, i2):
+                out.append(paint("-", "-" + shown_before[index]))
+                if index == len(before) - 1 and not _ends_line(before[index]):
+                    out.append("\\ No newline at end of file")
+            for index in range(j1, j2):
+                out.append(paint("+", "+" + shown_after[index]))
+                if index == len(after) - 1 and not _ends_line(after[index]):
+                    out.append("\\ No newline at end of file")
+    return "\n".join(out) + "\n"
+
+
+def _shown(lines: list[str], secret: set[int]) -> list[str]:
+    shown = []
+    for number, line in enumerate(lines, start=1):
+        body = line.rstrip("\r\n")
+        shown.append(redact_line(body) if number in secret else body)
+    return shown
+
+
+def _ends_line(line: str) -> bool:
+    return line.endswith(("\n", "\r"))
+
+
+def _range(start: int, stop: int) -> str:
+    length = stop - start
+    if length == 0:
+        return f"{start},0"
+    return f"{start + 1}" if length == 1 else f"{start + 1},{length}"
+
+
+def summary(result: Plan, *, written: bool = False) -> str:
+    files = len(result.changes)
+    verb = "changed" if written else "would change"
+    blocking = sum(1 for n in result.notes if n.blocking)
+    parts = [
+        f"{files} file{'s' if files != 1 else ''} {verb}",
+        f"moving to {result.migration.new_host}",
+        f"{result.files_read} other files read, {result.files_parsed} parsed",
+    ]
+    if blocking:
+        parts.append(f"{blocking} blocking problem{'s' if blocking != 1 else ''}")
+    return "; ".join(parts)
