@@ -1,0 +1,241 @@
+"""`dockmig doctor`: Click parses here; `doctor` does the work and returns a code.
+
+Only click and dockmig.errors are imported with this module: `dockmig --help`
+and `dockmig lint` load it too, and must not pay for docker or dnspython.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dockmig.errors import EXIT_FINDINGS, EXIT_OK, DockmigError
+
+logger = logging.getLogger(__name__)
+
+
+def _configure_logging(verbose: int) -> None:
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(
+        level=level,
+        format="dockmig: %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("dockmig").setLevel(level)
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [
+        part.strip() for value in values for part in value.split(",") if part.strip()
+    ]
+
+
+def _check_only(
+    context: click.Context, parameter: click.Parameter, values: tuple[str, ...]
+) -> list[str]:
+    from dockmig import doctor
+
+    names = _split(values)
+    try:
+        doctor.select(names)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return names
+
+
+def _check_with(function_name: str) -> Any:
+    def check(
+        context: click.Context, parameter: click.Parameter, value: str | None
+    ) -> str | None:
+        if value is None:
+            return None
+        from dockmig.doctor import inputs
+
+        try:
+            getattr(inputs, function_name)(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+        return value
+
+    return check
+
+
+@click.command("doctor")
+@click.argument(
+    "path",
+    required=False,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option(
+    "--registry",
+    metavar="HOST[:PORT]",
+    callback=_check_with("parse_registry_option"),
+    help="Registry to check; default: .dockmig.yml, then config/deploy.yml.",
+)
+@click.option(
+    "--expect-ip",
+    metavar="IP",
+    callback=_check_with("parse_ip"),
+    help="Address the registry name must resolve to.",
+)
+@click.option("--username", metavar="USER", help="Registry user to log in as.")
+@click.option(
+    "--password-env",
+    metavar="VAR",
+    help="Take the registry password from this environment variable.",
+)
+@click.option(
+    "--ca-file",
+    metavar="PEM",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Trust these CA certificates for the registry (default: system trust).",
+)
+@click.option(
+    "--dns-server",
+    metavar="IP[:PORT]",
+    callback=_check_with("parse_dns_server"),
+    help="Ask this DNS server instead of the system resolver.",
+)
+@click.option(
+    "--context",
+    "docker_context",
+    metavar="NAME",
+    help="Docker context to check, as `docker --context` would use it.",
+)
+@click.option(
+    "-d",
+    "--destination",
+    metavar="DEST",
+    help="Kamal destination (default: $KAMAL_DESTINATION, as in a Kamal hook).",
+)
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="GROUP|PROBE,...",
+    callback=_check_only,
+    help="Run only these groups or probes (and what they need).",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0, min_open=True, max=600),
+    help="Seconds all probes together may take (default 10, or .dockmig.yml).",
+)
+@click.option(
+    "--resolve-secrets",
+    is_flag=True,
+    help="Run the $(...) commands of .kamal/secrets* to check their values.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("-v", "--verbose", count=True, help="-v details, -vv debug, on stderr.")
+def doctor_command(
+    path: Path | None,
+    registry: str | None,
+    expect_ip: str | None,
+    username: str | None,
+    password_env: str | None,
+    ca_file: str | None,
+    dns_server: str | None,
+    docker_context: str | None,
+    destination: str | None,
+    only: list[str],
+    deadline: float | None,
+    resolve_secrets: bool,
+    fmt: str,
+    verbose: int,
+) -> None:
+    """Check the engine, the registry and the deploy before `kamal deploy`.
+
+    Exit 0 when no probe failed, 1 when one did (or could not run).
+    """
+    from dockmig.cli import run_guarded
+
+    _configure_logging(verbose)
+    code = run_guarded(
+        lambda: doctor(
+            path or Path("."),
+            registry=registry,
+            expect_ip=expect_ip,
+            username=username,
+            password_env=password_env,
+            ca_file=ca_file,
+            dns_server=dns_server,
+            docker_context=docker_context,
+            destination=destination,
+            only=only,
+            deadline=deadline,
+            resolve_secrets=resolve_secrets,
+            fmt=fmt,
+            verbose=verbose,
+        )
+    )
+    sys.exit(code)
+
+
+def doctor(
+    root: Path,
+    *,
+    registry: str | None = None,
+    expect_ip: str | None = None,
+    username: str | None = None,
+    password_env: str | None = None,
+    ca_file: str | None = None,
+    dns_server: str | None = None,
+    docker_context: str | None = None,
+    destination: str | None = None,
+    only: list[str] | None = None,
+    deadline: float | None = None,
+    resolve_secrets: bool = False,
+    fmt: str = "text",
+    verbose: int = 0,
+) -> int:
+    """Run the probes and write the report to stdout; the exit code."""
+    from dockmig import doctor as probes
+    from dockmig.doctor import inputs, output
+
+    started = time.monotonic()
+    if not root.is_dir():
+        raise DockmigError("is not a folder", path=str(root))
+    gathered = inputs.gather(
+        root,
+        registry=registry,
+        expect_ip=expect_ip,
+        username=username,
+        password_env=password_env,
+        ca_file=ca_file,
+        dns_server=dns_server,
+        docker_context=docker_context,
+        destination=destination,
+        resolve_secrets=resolve_secrets,
+    )
+    chosen = probes.select(only or [])
+    limit = deadline if deadline is not None else gathered.settings.deadline
+    logger.info("running %d probes under a %g s deadline", len(chosen), limit)
+
+    results = probes.Runner(chosen, gathered, limit).run()
+    report = probes.Report(
+        root=str(root),
+        results=results,
+        elapsed=time.monotonic() - started,
+        registry=gathered.registry.netloc if gathered.registry else None,
+    )
+    if fmt == "json":
+        output.write_json(report, sys.stdout)
+    else:
+        output.write_text(
+            report,
+            sys.stdout,
+            colour=output.use_colour(sys.stdout),
+            details=verbose > 0,
+        )
+    return EXIT_FINDINGS if report.failed else EXIT_OK

@@ -1,0 +1,1 @@
+"""One module per doctor probe; `dockmig.doctor.PROBE_MODULES` lists them."""

@@ -1,0 +1,147 @@
+"""The builder can build: remote host reachable, local-registry needs met.
+
+With `builder/remote` (`ssh://user@host[:port]` or `tcp://host:port`), its
+host must accept a TCP connection on that port. With Kamal's local registry
+(`registry/server: localhost:PORT`), Kamal 2.8.2+ refuses a remote builder
+that is not `ssh://` whenever part of the build runs remotely, and every
+deploy needs this machine's engine: Kamal runs the registry there and
+tunnels it to the servers. A local build needs this machine's engine too.
+"""
+
+from __future__ import annotations
+
+import platform
+import socket
+import urllib.parse
+from typing import Any
+
+from dockmig import erb
+from dockmig.doctor import Outcome, ProbeContext, fail, ok, skip
+from dockmig.doctor.engine import EngineFacts
+from dockmig.doctor.inputs import LOCAL_REGISTRY
+from dockmig.doctor.probes.kamal_lint import no_project
+from dockmig.doctor.resolver import LookupFailed, addresses_for
+
+ID = "kamal.builder"
+NEEDS: tuple[str, ...] = ()
+AFTER = ("docker.engine",)
+TIMEOUT = 4.0
+
+_DEFAULT_PORTS = {"ssh": 22, "tcp": 2375}
+_ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def run(context: ProbeContext) -> Outcome:
+    missing = no_project(context)
+    if missing is not None:
+        return missing
+    target = context.inputs.target()
+    data: dict[str, Any] = target.data if target is not None and target.data else {}
+    builder = _mapping(data.get("builder"))
+    registry = _mapping(data.get("registry"))
+    server = registry.get("server")
+    local_registry = isinstance(server, str) and bool(LOCAL_REGISTRY.match(server))
+    remote = builder.get("remote")
+    if not isinstance(remote, str) or not remote.strip():
+        remote = None
+    if remote is not None and erb.PLACEHOLDER_PREFIX in remote:
+        return skip("builder/remote is computed by ERB; dockmig does not run it")
+
+    engine = context.outcome("docker.engine")
+    engine_up = engine.status.passed if engine is not None else None
+    details: dict[str, Any] = {
+        "remote": remote,
+        "local_registry": server if local_registry else None,
+        "engine_checked": engine is not None,
+    }
+
+    notes = []
+    if remote is not None:
+        url = urllib.parse.urlsplit(remote)
+        if url.scheme not in _DEFAULT_PORTS or not url.hostname:
+            return fail(
+                f"builder/remote {remote!r} is not an ssh:// or tcp:// URL",
+                "write the remote builder as ssh://user@host",
+                details=details,
+            )
+        if local_registry and url.scheme != "ssh" and _builds_remotely(builder, engine):
+            return fail(
+                f"with the local registry {server}, Kamal refuses the remote builder "
+                f"{remote}: it must be an ssh:// URL",
+                "use builder/remote: ssh://user@host, or move to a registry that is "
+                "not local",
+                details=details,
+            )
+        port = url.port or _DEFAULT_PORTS[url.scheme]
+        reached = _connect(context, url.hostname, port)
+        details["remote_port"] = port
+        if reached is not None:
+            return fail(
+                f"the remote builder {url.hostname}:{port} does not answer: {reached}",
+                f"check that {url.hostname} is up and its port {port} is open to this "
+                "machine",
+                details=details,
+            )
+        notes.append(f"remote builder {url.hostname}:{port} answers")
+    elif builder.get("local") is not False:
+        if engine_up is False:
+            return fail(
+                "Kamal builds on this machine's engine, which does not answer",
+                "start the engine (see docker.engine), or set builder/remote",
+                details=details,
+            )
+        notes.append("builds on this machine's engine")
+
+    if local_registry:
+        if engine_up is False:
+            return fail(
+                f"the local registry {server} runs on this machine's engine, which "
+                "does not answer: every deploy needs it",
+                "start the engine (see docker.engine) before deploying, or move to a "
+                "registry that is not local",
+                details=details,
+            )
+        state = {True: "it answers", None: "not checked"}[engine_up]
+        notes.append(
+            f"with the local registry {server}, this machine's engine must run for "
+            f"every deploy ({state})"
+        )
+    return ok("; ".join(notes) or "nothing to build with here", details=details)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _builds_remotely(builder: dict[str, Any], engine: Outcome | None) -> bool:
+    """Kamal builds remotely what this machine's architecture cannot build."""
+    if builder.get("local") is False:
+        return True
+    arch = builder.get("arch")
+    arches = [arch] if isinstance(arch, str) else arch if isinstance(arch, list) else []
+    machine = platform.machine()
+    facts = engine.data if engine is not None else None
+    if isinstance(facts, EngineFacts) and facts.info.get("Architecture"):
+        machine = str(facts.info["Architecture"])
+    here = _ARCHES.get(machine.lower(), machine.lower())
+    return any(str(a) != here for a in arches)
+
+
+def _connect(context: ProbeContext, host: str, port: int) -> str | None:
+    """None when `host:port` accepts a connection, else why not."""
+    context.doing(f"the remote builder {host}:{port}")
+    try:
+        addresses = addresses_for(host, context.inputs.dns_server, context.timeout())
+    except LookupFailed as error:
+        return str(error)
+    if not addresses:
+        return f"{host} has no address"
+    try:
+        with socket.create_connection((addresses[0], port), timeout=context.timeout()):
+            return None
+    except TimeoutError:
+        return "no answer (time-out)"
+    except ConnectionRefusedError:
+        return "connection refused"
+    except OSError as error:
+        return error.strerror or str(error)
