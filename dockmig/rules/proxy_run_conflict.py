@@ -85,9 +85,11 @@ def check(target: TargetContext) -> None:
     for sources, conflicted in conflicts.items():
         shown = ", ".join(ruby_to_s(h) for h in conflicted)
         named = " and ".join(format_path(s) for s in sources)
+        # Point at a role's or accessory's own run map rather than the root's.
+        own = [s for s in sources if s != ("proxy", "run")]
         target.report(
             ID,
-            sources[-1],
+            (own or list(sources))[-1],
             f"kamal-proxy on {shown} would be started with different settings "
             f"from {named}; one proxy serves the whole host, so make these run "
             "maps identical or keep the setting in the root proxy/run only",
