@@ -97,26 +97,34 @@ def write_text(
     heading = f"dockmig doctor: {report.root}"
     if report.registry:
         heading += f" (registry {report.registry})"
-    click.echo(heading, file=stream)
+    click.echo(heading, file=stream, color=colour)
 
     for probe, outcome in report.results:
         mark = marks[outcome.status]
         if colour:
             mark = click.style(mark, fg=_COLOURS[outcome.status], bold=True)
-        click.echo(f"{mark} {probe.id:<{width}}  {outcome.summary}", file=stream)
+        click.echo(
+            f"{mark} {probe.id:<{width}}  {outcome.summary}", file=stream, color=colour
+        )
         if outcome.remedy and outcome.status not in (Status.OK, Status.SKIP):
-            click.echo(f"  {'':<{width}}  fix: {outcome.remedy}", file=stream)
+            click.echo(
+                f"  {'':<{width}}  fix: {outcome.remedy}", file=stream, color=colour
+            )
         if details:
             for key, value in _plain(outcome.details).items():
                 text = json.dumps(value, ensure_ascii=False)
-                click.echo(f"  {'':<{width}}    {key}: {text}", file=stream)
+                click.echo(
+                    f"  {'':<{width}}    {key}: {text}", file=stream, color=colour
+                )
 
     counts = report.counts()
     listed = [Status.OK, Status.WARN, Status.FAIL, Status.SKIP]
     if counts[Status.ERROR]:
         listed.append(Status.ERROR)
     parts = [_count(status, counts[status]) for status in listed]
-    click.echo(f"{', '.join(parts)} in {report.elapsed:.2f} s", file=stream)
+    click.echo(
+        f"{', '.join(parts)} in {report.elapsed:.2f} s", file=stream, color=colour
+    )
 
 
 def _count(status: Status, number: int) -> str:

@@ -55,6 +55,15 @@ def run(context: ProbeContext) -> Outcome:
         "engine_checked": engine is not None,
     }
 
+    if local_registry and engine_up is False:
+        return fail(
+            f"the local registry {server} runs on this machine's engine, which "
+            "does not answer: every deploy needs it",
+            "start the engine (see docker.engine) before deploying, or move to a "
+            "registry that is not local",
+            details=details,
+        )
+
     notes = []
     if remote is not None:
         url = urllib.parse.urlsplit(remote)
@@ -90,17 +99,10 @@ def run(context: ProbeContext) -> Outcome:
                 "start the engine (see docker.engine), or set builder/remote",
                 details=details,
             )
-        notes.append("builds on this machine's engine")
+        state = {True: "it answers", None: "not checked"}[engine_up]
+        notes.append(f"builds on this machine's engine ({state})")
 
     if local_registry:
-        if engine_up is False:
-            return fail(
-                f"the local registry {server} runs on this machine's engine, which "
-                "does not answer: every deploy needs it",
-                "start the engine (see docker.engine) before deploying, or move to a "
-                "registry that is not local",
-                details=details,
-            )
         state = {True: "it answers", None: "not checked"}[engine_up]
         notes.append(
             f"with the local registry {server}, this machine's engine must run for "

@@ -63,7 +63,11 @@ def run(context: ProbeContext) -> Outcome:
         "errors": len(errors),
         "warnings": len(warnings),
     }
-    counts = f"{len(errors)} error(s), {len(warnings)} warning(s)"
+    counts = (
+        f"{len(errors)} error(s), {len(warnings)} warning(s)"
+        if errors or warnings
+        else "no findings"
+    )
     remedy = "run `dockmig lint` to see every problem with its file and line"
 
     rejected = [t for t in result.targets if t.kamal_accepts is False]

@@ -67,10 +67,16 @@ def run(context: ProbeContext) -> Outcome:
     )
 
     if problems:
-        name, where, found = problems[0]
-        scope = "" if len(inputs.targets) == 1 else f" ({where})"
-        more = len(problems) - 1
-        summary = f"{found.reason}{scope}" + (f"; and {more} more" if more else "")
+        # The .env cases first: they explain a value people think they have.
+        problems.sort(key=lambda problem: not problem[2].only_in_dotenv)
+        several = len(inputs.targets) > 1
+        reasons = [
+            found.reason + (f" ({where})" if several else "")
+            for _, where, found in problems[:3]
+        ]
+        summary = "; ".join(reasons)
+        if len(problems) > 3:
+            summary += f"; and {len(problems) - 3} more"
         if any(f.only_in_dotenv for _, _, f in problems):
             remedy = (
                 "Kamal 2 does not read .env: export those variables in this shell "
