@@ -265,7 +265,10 @@ def suppressions_in(source: str) -> dict[int, set[str]]:
 
 
 def _compose(document: Document) -> Node | None:
-    yaml = YAML(typ="rt")
+    # Only the node graph and its marks are needed, and scalars are typed
+    # here, so the plain base loader does (the round-trip one gathers
+    # comments nobody reads and costs a third more).
+    yaml = YAML(typ="base")
     yaml.Composer = _MarkingComposer
     try:
         nodes = yaml.compose_all(document.rendered.text)

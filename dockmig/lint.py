@@ -187,6 +187,7 @@ class _Reader:
     def __init__(self, proj: project.Project, environ: Mapping[str, str]) -> None:
         self.project = proj
         self.environ = environ
+        self.sources: dict[str, str] = {}
         self.documents: dict[tuple[str, str | None], document.Document] = {}
         self.secrets: dict[str, kamal_secrets.SecretsFile] = {}
 
@@ -198,11 +199,17 @@ class _Reader:
         return environ
 
     def deploy_file(self, relative: str, destination: str | None) -> document.Document:
-        key = (relative, destination)
+        path = self.project.root / relative
+        if relative not in self.sources:
+            self.sources[relative] = document.read_text(path, relative)
+        source = self.sources[relative]
+        # Only KAMAL_DESTINATION differs between targets: a file whose ERB
+        # never reads it renders the same for all of them, so parse it once.
+        varies = "KAMAL_DESTINATION" in source
+        key = (relative, destination if varies else None)
         if key not in self.documents:
-            path = self.project.root / relative
-            self.documents[key] = document.load(
-                path, relative, self.environment(destination)
+            self.documents[key] = document.parse(
+                source, relative, self.environment(destination)
             )
         return self.documents[key]
 
