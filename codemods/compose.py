@@ -14,7 +14,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from dockmig import references, yamlspans
+from dockmig import yamlspans
 from dockmig.codemod import Migration, Outcome
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
     outcome = Outcome(display, text)
     tree = yamlspans.compose(text)
     if tree.root is None:
-        if tree.error and references.mentions(text, migration.old_hosts):
+        if tree.error and migration.mentions(text):
             outcome.note(
                 0,
                 f"cannot be read as YAML ({tree.error}); it names the old registry, "
@@ -52,7 +52,7 @@ def load(text: str) -> Any:
 def moved(value: Any, migration: Migration) -> Any:
     """The data with every image reference in a value moved (keys stay)."""
     if isinstance(value, str):
-        return references.replace_images(value, migration.old_hosts, migration.new_host)
+        return migration.replace(value)
     if isinstance(value, dict):
         return {k: moved(v, migration) for k, v in value.items()}
     if isinstance(value, list):

@@ -422,6 +422,7 @@ class _Planner:
                 deploy_file.outcome.edits.append(
                     spans.Edit(offset, offset + len(written), "")
                 )
+                deploy_file.outcome.touched.append(found)
                 deploy_file.outcome.note(
                     offset,
                     f"image repeated the registry host {written[:-1]}; Kamal puts "
@@ -445,6 +446,17 @@ class _Planner:
         tree = deploy_file.tree
         node = yamlspans.target(entry.value)
         found = tree.span(node)
+        tag = self.erb_tag(deploy_file, entry) if found is None else None
+        if tag is not None and label != "registry/server":
+            if self.claim(deploy_file, tag.start, "value"):
+                replacement = yamlspans.format_scalar(value, None)
+                deploy_file.outcome.edits.append(
+                    spans.Edit(tag.start, tag.end, replacement)
+                )
+                deploy_file.outcome.note(
+                    tag.start, f"{label} was computed by ERB; set to {value}"
+                )
+            return
         if found is None:
             self.block(
                 deploy_file,
@@ -485,7 +497,7 @@ class _Planner:
                 self.set_scalar(deploy_file, inner, secret, "registry/password")
                 return True
 
-        tag = self.erb_tag(deploy_file, node)
+        tag = self.erb_tag(deploy_file, entry)
         if tag is not None and _ENV_NAME.match(tag.code):
             self.rename_erb(deploy_file, tag, secret)
             return False
@@ -535,28 +547,32 @@ class _Planner:
         deploy_file.outcome.edits.append(
             spans.Edit(start, code_start + match.end("name"), secret)
         )
+        deploy_file.outcome.touched.append((tag.start, tag.end))
         deploy_file.outcome.note(
             start,
             f"registry/password reads the environment in ERB; it now reads {secret} "
             "(export it where you run kamal)",
         )
 
-    def erb_tag(self, deploy_file: DeployFile, node: Node) -> erb.Tag | None:
-        """The one `<%= %>` tag a plain scalar consists of, if that is what it is."""
-        tree = deploy_file.tree
-        if not isinstance(node, ScalarNode) or node.style is not None:
+    def erb_tag(
+        self, deploy_file: DeployFile, entry: yamlspans.Entry
+    ) -> erb.Tag | None:
+        """The one `<%= %>` tag that is the whole value of `entry`, if it is that."""
+        if yamlspans.is_alias(entry.value):
             return None
-        start = tree.src(node.start_mark.index)
-        rendered = tree.rendered.text[node.start_mark.index : node.end_mark.index]
+        text = deploy_file.text
+        tree = deploy_file.tree
+        position = self.after_colon(deploy_file, entry)
+        while position < len(text) and text[position] in " \t":
+            position += 1
+        if not text.startswith("<%=", position) or tree.rendered.is_conditional(
+            position
+        ):
+            return None
         for tag in tree.rendered.tags:
-            if (
-                tag.start == start
-                and tag.kind == "output"
-                and rendered == str(node.value)
-                and not tree.rendered.is_conditional(start)
-                and tree.src_end(node.end_mark.index) <= tag.end
-            ):
-                return tag
+            if tag.start == position and tag.kind == "output":
+                rest = text[tag.end : spans.line_end(text, tag.end)].strip()
+                return tag if not rest or rest.startswith("#") else None
         return None
 
     def after_colon(self, deploy_file: DeployFile, entry: yamlspans.Entry) -> int:
@@ -1019,7 +1035,7 @@ class _Block:
     ) -> None:
         key_span = self.tree.span(entry.key)
         node = yamlspans.target(entry.value)
-        tag = planner.erb_tag(self.file, node)
+        tag = planner.erb_tag(self.file, entry)
         if key_span is None or (tag is None and self.tree.span(node) is None):
             planner.block(
                 self.file,
@@ -1034,12 +1050,12 @@ class _Block:
             start, end = self.line_removal(key_span[0], value_end)
         outcome = self.file.outcome
         outcome.edits.append(spans.Edit(start, end, ""))
-        password = node if entry.key.value == "password" else None
+        password = entry if entry.key.value == "password" else None
         if label and isinstance(node, MappingNode):
-            found = self.tree.lookup(node, "password")
-            password = yamlspans.target(found.value) if found else None
+            password = self.tree.lookup(node, "password")
         if (
-            isinstance(password, ScalarNode)
+            password is not None
+            and isinstance(yamlspans.target(password.value), ScalarNode)
             and planner.erb_tag(self.file, password) is None
         ):
             _mark_secret(self.file, start, end)
@@ -1132,10 +1148,9 @@ def check(
         elif not blocked and registry.get("server") != migration.new_host:
             problems.append(f"{target.label}: registry/server is not the new host")
         elif not blocked and not migration.to_local:
-            if registry.get("username") in (None, "") or registry.get("password") in (
-                None,
-                "",
-            ):
+            # Present is enough: an ERB value may render empty without the
+            # environment it reads at deploy time.
+            if "username" not in registry or "password" not in registry:
                 problems.append(f"{target.label}: registry credentials are missing")
             if data.get("image") in (None, "") and data.get("service"):
                 problems.append(f"{target.label}: image is missing")
@@ -1150,6 +1165,7 @@ def _check_file(dp: DeployProject, deploy_file: DeployFile, after: str) -> list[
         return [f"{deploy_file.display} does not parse after the edit"]
 
     old_regions, new_regions = _edited_regions(deploy_file.outcome.edits)
+    old_regions.extend(deploy_file.outcome.touched)
     sites = _shared_sites(deploy_file, old_regions)
     old_lines, new_lines = spans.LineIndex(deploy_file.text), spans.LineIndex(after)
     problems = []

@@ -89,13 +89,13 @@ def _pulls(text: str, instruction: Instruction, offset: int) -> bool:
 def rewrite(text: str, display: str, migration: Migration) -> Outcome:
     outcome = Outcome(display, text)
     for instruction in instructions(text):
-        for mention in references.mentions(
-            text[instruction.start : instruction.end], migration.old_hosts
-        ):
+        body = text[instruction.start : instruction.end]
+        for mention in migration.mentions(body):
             start = instruction.start + mention.start
             if any(a <= start < b for a, b in instruction.comments):
                 continue
-            if mention.kind == references.IMAGE and _pulls(text, instruction, start):
+            pulled = _pulls(text, instruction, start)
+            if pulled and migration.moves(body, mention):
                 outcome.edits.append(
                     spans.Edit(start, start + len(mention.host), migration.new_host)
                 )
@@ -103,12 +103,15 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
                     start,
                     f"{instruction.keyword}: image moved to {migration.new_host}",
                 )
-            elif references.distinctive(mention.host):
-                outcome.note(
-                    start,
-                    f"{instruction.keyword} names the old registry outside a pulled "
-                    "image reference; left as it is, check it by hand",
+                continue
+            message = migration.leftover(body, mention)
+            if mention.kind == references.IMAGE and not pulled:
+                message = (
+                    "names an image on the old registry outside FROM, --from= and "
+                    "ARG defaults; left as it is, check it by hand"
                 )
+            if message:
+                outcome.note(start, f"{instruction.keyword} {message}")
     return outcome
 
 

@@ -40,10 +40,7 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        if any(
-            m.kind == references.IMAGE
-            for m in references.mentions(text, migration.old_hosts)
-        ):
+        if any(migration.moves(text, m) for m in migration.mentions(text)):
             outcome.note(
                 0,
                 f"is not valid Python to libcst ({error.message}); it names the old "
@@ -157,7 +154,7 @@ def _literal(
 ) -> None:
     written = text[start:end]
     prefix = written[: len(written) - len(written.lstrip("rRbBuUfF"))].lower()
-    found = references.mentions(written, migration.old_hosts)
+    found = migration.mentions(written)
     if not found:
         if "b" not in prefix and _value_mentions(written, migration):
             outcome.note(
@@ -168,7 +165,7 @@ def _literal(
             )
         return
     if "b" in prefix:
-        if any(m.kind == references.IMAGE for m in found):
+        if any(migration.moves(written, m) for m in found):
             outcome.note(
                 start + found[0].start,
                 "a bytes literal names the old registry; dockmig does not rewrite "
@@ -177,7 +174,7 @@ def _literal(
             )
         return
 
-    images = [m for m in found if m.kind == references.IMAGE]
+    images = [m for m in found if migration.moves(written, m)]
     if "f" not in prefix and len(images) != _value_mentions(written, migration):
         outcome.note(
             start,
@@ -194,13 +191,9 @@ def _literal(
             start + mention.start, f"image reference moved to {migration.new_host}"
         )
     for mention in found:
-        if mention.kind != references.IMAGE and references.distinctive(mention.host):
-            what = "a URL" if mention.kind == references.URL else "a bare host name"
-            outcome.note(
-                start + mention.start,
-                f"names the old registry in {what}, not in an image reference; left "
-                "as it is, check it by hand",
-            )
+        message = None if mention in images else migration.leftover(written, mention)
+        if message:
+            outcome.note(start + mention.start, message)
 
 
 def _value_mentions(written: str, migration: Migration) -> int:
@@ -210,11 +203,7 @@ def _value_mentions(written: str, migration: Migration) -> int:
         return 0
     if not isinstance(value, str):
         return 0
-    return sum(
-        1
-        for m in references.mentions(value, migration.old_hosts)
-        if m.kind == references.IMAGE
-    )
+    return sum(1 for m in migration.mentions(value) if migration.moves(value, m))
 
 
 class _Moved(ast.NodeTransformer):
@@ -241,9 +230,7 @@ class _Moved(ast.NodeTransformer):
         return node
 
     def move(self, value: str) -> str:
-        return references.replace_images(
-            value, self.migration.old_hosts, self.migration.new_host
-        )
+        return self.migration.replace(value)
 
 
 def check(before: str, after: str, migration: Migration) -> str:

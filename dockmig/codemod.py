@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from dockmig import spans
+from dockmig import references, spans
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +35,39 @@ class Migration:
     old_hosts: tuple[str, ...] = ()
     username: str | None = None
     password_secret: str | None = None
+    # The app's own repositories (`acme/shop`): on a shared registry such as
+    # ghcr.io only these move.
+    own_images: tuple[str, ...] = ()
 
     @property
     def to_local(self) -> bool:
         return is_local(self.new_host)
+
+    def mentions(self, text: str) -> list[references.Mention]:
+        return references.mentions(text, self.old_hosts)
+
+    def moves(self, text: str, mention: references.Mention) -> bool:
+        return references.moves(text, mention, self.own_images)
+
+    def replace(self, text: str) -> str:
+        return references.replace_images(
+            text, self.old_hosts, self.new_host, self.own_images
+        )
+
+    def leftover(self, text: str, mention: references.Mention) -> str | None:
+        """What to tell about a mention of an old host that does not move."""
+        if mention.kind == references.IMAGE:
+            return (
+                f"names an image on the shared registry {mention.host} that is not "
+                "this app's; left as it is"
+            )
+        if not references.distinctive(mention.host):
+            return None
+        what = "a URL" if mention.kind == references.URL else "a bare host name"
+        return (
+            f"names the old registry in {what}, not in an image reference; left as "
+            "it is, check it by hand"
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,8 @@ class Outcome:
     # 1-based line numbers (of the text before / after) whose value is secret.
     secret_lines_before: set[int] = field(default_factory=set)
     secret_lines_after: set[int] = field(default_factory=set)
+    # Source spans of whole values an edit changes part of (for verification).
+    touched: list[tuple[int, int]] = field(default_factory=list)
     # Filled in by the engine once the edits are applied and verified.
     result: str | None = None
 

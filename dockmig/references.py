@@ -21,10 +21,30 @@ IMAGE = "image"
 URL = "url"
 BARE = "bare"
 
-_HOST_CHARS = "A-Za-z0-9_.-"
 # What may follow `host/` in an image reference: a repository name, or the
 # start of a substitution that computes one ($NAME, ${…}, {name}, %s).
 _NAME_START = re.compile(r"[A-Za-z0-9$%{]")
+_REPOSITORY = re.compile(
+    r"[A-Za-z0-9]+(?:(?:[._]|__|-+)[A-Za-z0-9]+)*"
+    r"(?:/[A-Za-z0-9]+(?:(?:[._]|__|-+)[A-Za-z0-9]+)*)*"
+)
+_SHARED_HOSTS = {
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "registry.hub.docker.com",
+    "hub.docker.com",
+    "ghcr.io",
+    "docker.pkg.github.com",
+    "quay.io",
+    "gcr.io",
+    "mcr.microsoft.com",
+    "public.ecr.aws",
+    "registry.gitlab.com",
+    "nvcr.io",
+    "registry.k8s.io",
+}
+_SHARED_SUFFIXES = (".gcr.io", "-docker.pkg.dev")
 # The registry's HTTP API lives under /v2/; that is a URL path, not an image.
 _API_PATH = re.compile(r"v2(?![A-Za-z0-9_.-])")
 
@@ -44,7 +64,7 @@ def _pattern(hosts: tuple[str, ...]) -> re.Pattern[str]:
     # Longest first, so `registry.example.com/ns` wins over `registry.example.com`.
     alternatives = "|".join(re.escape(h) for h in sorted(hosts, key=len, reverse=True))
     return re.compile(
-        rf"(?<![{_HOST_CHARS}])(?P<host>{alternatives})(?![{_HOST_CHARS}:])",
+        rf"(?<![A-Za-z0-9_.-])(?P<host>{alternatives})(?![A-Za-z0-9_.:-])",
         re.IGNORECASE,
     )
 
@@ -77,12 +97,43 @@ def distinctive(host: str) -> bool:
     return "." in host or ":" in host
 
 
-def replace_images(text: str, hosts: Iterable[str], new_host: str) -> str:
-    """`text` with the host of every image reference to `hosts` set to `new_host`."""
+def shared(host: str) -> bool:
+    """A registry many unrelated owners push to, where a host alone says little."""
+    host = host.lower()
+    if "/" in host:
+        return False
+    return host in _SHARED_HOSTS or host.endswith(_SHARED_SUFFIXES)
+
+
+def repository(text: str, start: int) -> str:
+    """The repository path written at `start` (after `host/`), lowercased."""
+    match = _REPOSITORY.match(text, start)
+    return match.group(0).lower() if match else ""
+
+
+def moves(text: str, mention: Mention, own: Iterable[str]) -> bool:
+    """True for an image reference that belongs to the registry being left.
+
+    On a private registry every image is the project's own. On a shared one
+    (Docker Hub, ghcr.io, quay.io, …) only the app's own repositories move;
+    `ghcr.io/someone/tool` stays where its owner publishes it.
+    """
+    if mention.kind != IMAGE:
+        return False
+    if not shared(mention.host):
+        return True
+    return repository(text, mention.end + 1) in {o.lower() for o in own}
+
+
+def replace_images(
+    text: str, hosts: Iterable[str], new_host: str, own: Iterable[str] = ()
+) -> str:
+    """`text` with the host of every moving image reference set to `new_host`."""
     pieces = []
     position = 0
+    own = tuple(own)
     for mention in mentions(text, hosts):
-        if mention.kind != IMAGE:
+        if not moves(text, mention, own):
             continue
         pieces.append(text[position : mention.start])
         pieces.append(new_host)

@@ -181,7 +181,13 @@ def plan(options: Options) -> Plan:
     new_host = _new_host(options, settings)
     moving, old_hosts = _moving(dp, servers, new_host, options.from_host, notes)
     username, secret = _credentials(options, settings, moving, new_host)
-    migration = Migration(new_host, tuple(sorted(old_hosts)), username, secret)
+    migration = Migration(
+        new_host,
+        tuple(sorted(old_hosts)),
+        username,
+        secret,
+        own_images=_own_images(dp, old_hosts),
+    )
     logger.info(
         "moving %d target(s) to %s (from %s)",
         len(moving),
@@ -362,6 +368,23 @@ def _moving(
                 )
             )
     return moving, {from_host}
+
+
+def _own_images(dp: Any, old_hosts: set[str]) -> tuple[str, ...]:
+    """The app's repositories, as image references name them after the host."""
+    own: set[str] = set()
+    for target in dp.targets:
+        image = target.data.get("image") if isinstance(target.data, dict) else None
+        if not isinstance(image, str) or not image:
+            continue
+        for host in old_hosts:
+            if image.lower().startswith(host.lower() + "/"):
+                image = image[len(host) + 1 :]
+        name = image.split("@", 1)[0]
+        if ":" in name.rsplit("/", 1)[-1]:
+            name = name.rsplit(":", 1)[0]
+        own.add(name.lower())
+    return tuple(sorted(own))
 
 
 def _credentials(
@@ -632,7 +655,8 @@ def _other_files(
             continue
         outcome = _rewrite_other(relative, data, migration)
         if outcome is not None:
-            result.files_parsed += 1
+            if outcome[0] not in ("other", "binary"):
+                result.files_parsed += 1
             yield relative, outcome[0], outcome[1]
 
 

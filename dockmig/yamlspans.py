@@ -24,7 +24,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from dockmig import erb, references, spans
+from dockmig import erb, spans
 from dockmig.codemod import Migration, Outcome
 from dockmig.yaml11 import resolve_plain
 
@@ -138,7 +138,8 @@ class Tree:
     def text_span(self, start: int, end: int) -> tuple[int, int] | None:
         text = self.rendered.text
         if not self.rendered.has_erb:
-            return start, end
+            shift = self.src(0)
+            return start + shift, end + shift
         source_start, source_end = self.src(start), self.src(end)
         if end > start and source_end == self.src(end - 1):
             source_end = self.src(end - 1) + 1
@@ -376,8 +377,9 @@ def rewrite_scalar(
 ) -> None:
     """Give the image references to the old hosts in one scalar the new host."""
     label = "/".join(str(p) for p in path) or "the document"
-    value_mentions = references.mentions(str(node.value), migration.old_hosts)
-    wanted = [m for m in value_mentions if m.kind == references.IMAGE]
+    value = str(node.value)
+    value_mentions = migration.mentions(value)
+    wanted = [m for m in value_mentions if migration.moves(value, m)]
     found = tree.span(node)
     if found is None:
         if wanted:
@@ -389,11 +391,8 @@ def rewrite_scalar(
         return
 
     start, end = found
-    written = [
-        m
-        for m in references.mentions(tree.source[start:end], migration.old_hosts)
-        if m.kind == references.IMAGE
-    ]
+    source = tree.source[start:end]
+    written = [m for m in migration.mentions(source) if migration.moves(source, m)]
     if len(written) != len(wanted):
         outcome.note(
             start,
@@ -407,12 +406,9 @@ def rewrite_scalar(
             spans.Edit(start + mention.start, start + mention.end, migration.new_host)
         )
     if written:
+        outcome.touched.append((start, end))
         outcome.note(start, f"{label}: image reference moved to {migration.new_host}")
     for mention in value_mentions:
-        if mention.kind != references.IMAGE and references.distinctive(mention.host):
-            kind = "a URL" if mention.kind == references.URL else "a bare host name"
-            outcome.note(
-                start,
-                f"{label} names the old registry in {kind}, not in an image "
-                "reference; left as it is",
-            )
+        message = None if mention in wanted else migration.leftover(value, mention)
+        if message:
+            outcome.note(start, f"{label} {message}")
