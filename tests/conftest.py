@@ -186,14 +186,20 @@ def silent_listener() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def dockerd() -> Iterator[Any]:
-    """A private dockerd, seeded with an image, volume falkordb_data and build cache."""
+def dockerd(pki: Any) -> Iterator[Any]:
+    """A private dockerd, seeded with an image, volume falkordb_data and build cache.
+
+    It listens on a unix socket (`host`) and, with mutual TLS against the test
+    PKI, on `tcp://127.0.0.1:<tcp_port>` (client certificate: `pki.client`).
+    """
     from tests import services
 
     require_binaries("dockerd", "containerd", "busybox")
     require(services.SYSTEM_DOCKER.exists(), f"{services.SYSTEM_DOCKER} (docker.io)")
     require(os.geteuid() == 0, "root, which dockerd needs")
-    engine = services.Dockerd(services.private_folder("dm-dockerd-"))
+    engine = services.Dockerd(
+        services.private_folder("dm-dockerd-"), tls=(pki.ca, pki.server)
+    )
     try:
         engine.start()
         engine.seed(["falkordb_data"])

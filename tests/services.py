@@ -105,7 +105,8 @@ class Pki:
 
     server: SANs localhost, registry.example.test, 127.0.0.1, valid 90 days;
     wrong_name: only wrong.example.test; expired: the server's names, valid
-    in January 2020; expiring: the server's names, 5 days left.
+    in January 2020; expiring: the server's names, 5 days left; client: a
+    client certificate (for an engine's mutual TLS).
     """
 
     folder: Path
@@ -115,6 +116,7 @@ class Pki:
     wrong_name: Leaf
     expired: Leaf
     expiring: Leaf
+    client: Leaf
     other_ca: Path
 
     @classmethod
@@ -143,6 +145,14 @@ class Pki:
             expiring=_issue(
                 folder, "expiring", server_names, now - 3600, now + 5 * 86400
             ),
+            client=_issue(
+                folder,
+                "client",
+                "DNS:client",
+                now - 3600,
+                now + 90 * 86400,
+                "clientAuth",
+            ),
             other_ca=other_ca,
         )
 
@@ -163,7 +173,14 @@ def _stamp(seconds: float) -> str:
     return time.strftime("%Y%m%d%H%M%SZ", time.gmtime(seconds))
 
 
-def _issue(folder: Path, name: str, names: str, start: float, end: float) -> Leaf:
+def _issue(
+    folder: Path,
+    name: str,
+    names: str,
+    start: float,
+    end: float,
+    usage: str = "serverAuth",
+) -> Leaf:
     """A leaf signed by the CA with exact validity dates (`openssl ca` allows past ones)."""
     config = folder / f"{name}.cnf"
     config.write_text(
@@ -172,7 +189,7 @@ def _issue(folder: Path, name: str, names: str, start: float, end: float) -> Lea
         "default_md = sha256\npolicy = any\nunique_subject = no\n"
         "[any]\ncommonName = supplied\n"
         f"[leaf]\nsubjectAltName = {names}\nbasicConstraints = CA:FALSE\n"
-        "keyUsage = digitalSignature,keyEncipherment\nextendedKeyUsage = serverAuth\n"
+        f"keyUsage = digitalSignature,keyEncipherment\nextendedKeyUsage = {usage}\n"
     )
     openssl(
         "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}.example.test",
@@ -641,10 +658,13 @@ class Dockerd:
     without it dockerd writes /etc/docker/key.json.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, tls: tuple[Path, Leaf] | None = None) -> None:
         self.folder = folder
         self.socket = folder / "docker.sock"
         self.process: subprocess.Popen[bytes] | None = None
+        # (CA, server certificate): also listen on 127.0.0.1 with mutual TLS.
+        self.tls = tls
+        self.tcp_port = 0
 
     @property
     def host(self) -> str:
@@ -656,14 +676,23 @@ class Dockerd:
         daemon_json.write_text(
             json.dumps({"deprecated-key-path": str(self.folder / "key.json")})
         )
+        listeners = ["-H", self.host]
+        if self.tls:
+            ca, server = self.tls
+            self.tcp_port = free_port()
+            listeners += [
+                "-H", f"tcp://127.0.0.1:{self.tcp_port}", "--tlsverify",
+                "--tlscacert", str(ca), "--tlscert", str(server.cert),
+                "--tlskey", str(server.key),
+            ]  # fmt: skip
         log = (self.folder / "dockerd.log").open("wb")
         self.process = subprocess.Popen(
             [
-                "dockerd", "--config-file", str(daemon_json),
+                "dockerd", "--config-file", str(daemon_json), *listeners,
                 "--data-root", str(self.folder / "root"),
                 "--exec-root", str(self.folder / "exec"),
                 "--pidfile", str(self.folder / "dockerd.pid"),
-                "-H", self.host, "--storage-driver=overlay2",
+                "--storage-driver=overlay2",
                 "--iptables=false", "--ip6tables=false", "--bridge=none",
                 "--ip-masq=false", "--ip-forward=false", "--userland-proxy=false",
             ],

@@ -123,6 +123,7 @@ def _check_with(function_name: str) -> Any:
 @click.option(
     "--deadline",
     type=click.FloatRange(min=0, min_open=True, max=600),
+    metavar="SECONDS",
     help="Seconds all probes together may take (default 10, or .dockmig.yml).",
 )
 @click.option(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,15 +133,34 @@ def facts(endpoint: Endpoint, timeout: float) -> EngineFacts:
     )
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and what it wraps: requests and urllib3 keep causes in `reason`."""
+    found: list[BaseException] = []
+    pending: list[BaseException] = [error]
+    while pending and len(found) < 20:
+        current = pending.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        wrapped = [
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+        ]
+        wrapped += [a for a in current.args if isinstance(a, BaseException)]
+        pending.extend(w for w in wrapped if isinstance(w, BaseException))
+    return found
+
+
 def describe_error(error: BaseException, endpoint: Endpoint) -> str:
     """One line on why an engine did not answer, without the SDK's noise."""
-    chain: list[BaseException] = []
-    current: BaseException | None = error
-    while current is not None and len(chain) < 10:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
+    chain = _causes(error)
     text = " ".join(str(e) for e in chain)
     socket = endpoint.socket_path
+    tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
+    if tls is not None:
+        reason = getattr(tls, "verify_message", None) or tls.reason or str(tls)
+        return f"TLS with {endpoint.host} failed: {reason}"
     if any(isinstance(e, FileNotFoundError) for e in chain) or "No such file" in text:
         return f"no socket at {socket}" if socket else f"{endpoint.host} is not there"
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:

@@ -297,3 +297,52 @@ def test_the_engine_in_use_is_not_another_engine(
         env={"DOCKER_HOST": f"unix://{desktop}"},
     )  # fmt: skip
     assert run.statuses == {"docker.endpoint": "ok", "docker.other-engine": "ok"}
+
+
+@pytest.mark.parametrize("with_client_certificate", [True, False])
+def test_context_with_mutual_tls_reaches_the_engine_despite_ca_bundle_variables(
+    tmp_path: Path,
+    dockerd: Any,
+    pki: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    with_client_certificate: bool,
+) -> None:
+    endpoint = f"host=tcp://127.0.0.1:{dockerd.tcp_port},ca={pki.ca}"
+    if with_client_certificate:
+        endpoint += f",cert={pki.client.cert},key={pki.client.key}"
+    subprocess.run(
+        [docker_cli(), "context", "create", "secure", "--docker", endpoint],
+        check=True,
+        capture_output=True,
+    )
+    # requests would let this replace the context's CA: the trap the SDK falls in.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    run = doctor(
+        str(project(tmp_path / "p")), "--only", "docker.engine", "--context", "secure"
+    )
+    expected = "ok" if with_client_certificate else "fail"
+    assert run.statuses == {"docker.endpoint": "ok", "docker.engine": expected}, (
+        run.stdout
+    )
+    assert run.probe("docker.endpoint")["details"]["tls"] is True
+    if not with_client_certificate:
+        assert "TLS with tcp://127.0.0.1:" in run.probe("docker.engine")["summary"]
+
+
+def test_docker_desktop_disk_image_left_behind_warns(
+    tmp_path: Path, clean_environment: dict[str, str]
+) -> None:
+    image = Path(clean_environment["HOME"]) / (
+        "Library/Containers/com.docker.docker/Data/vms/0/data/Docker.raw"
+    )
+    image.parent.mkdir(parents=True)
+    with image.open("wb") as sparse:
+        sparse.truncate(64 * 10**9)  # nominal size; only written blocks count
+        sparse.write(b"x" * 4096)
+    run = doctor(
+        str(tmp_path), "--only", "docker.other-engine",
+        env={"DOCKER_HOST": f"unix://{tmp_path}/orbstack.sock"},
+    )  # fmt: skip
+    assert run.statuses == {"docker.endpoint": "ok", "docker.other-engine": "warn"}
+    other = run.probe("docker.other-engine")
+    assert other["summary"].startswith(f"Docker Desktop's disk image {image} (0.0 GB)")

@@ -66,7 +66,8 @@ def test_secrets_exported_in_this_shell_pass(tmp_path: Path) -> None:
     )
     assert run.statuses == {"kamal.secrets": "ok"}
     assert run.probe("kamal.secrets")["summary"] == (
-        "all 2 secrets the config uses have values in this shell"
+        "every secret the config uses has a value in this shell "
+        "(KAMAL_REGISTRY_PASSWORD, DATABASE_URL)"
     )
 
 

@@ -96,7 +96,8 @@ def run(context: ProbeContext) -> Outcome:
             "run `dockmig doctor --resolve-secrets` to run them and check their output",
             details=details,
         )
+    listed = ", ".join(list(checked)[:5]) + (", …" if len(checked) > 5 else "")
     return ok(
-        f"all {len(checked)} secrets the config uses have values in this shell",
+        f"every secret the config uses has a value in this shell ({listed})",
         details=details,
     )
