@@ -117,8 +117,14 @@ def line_ending(text: str) -> str:
     return best if counts[best] else "\n"
 
 
+def _inside_crlf(text: str, offset: int) -> bool:
+    return 0 < offset < len(text) and text[offset - 1] == "\r" and text[offset] == "\n"
+
+
 def line_start(text: str, offset: int) -> int:
     """Offset of the first character of the line holding `offset`."""
+    if _inside_crlf(text, offset):
+        offset -= 1
     return max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
 
 
@@ -158,6 +164,8 @@ def lines(text: str) -> list[tuple[int, int, int]]:
 
 def line_number(text: str, offset: int) -> int:
     """1-based line of `offset`, counting LF, CRLF and lone CR as one break."""
+    if _inside_crlf(text, offset):
+        offset -= 1
     return len(_LINE_BREAK.findall(text, 0, offset)) + 1 if offset else 1
 
 

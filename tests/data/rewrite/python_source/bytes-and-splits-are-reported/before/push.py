@@ -1,0 +1,6 @@
+HOST = "localhost:5555"
+BYTES = b"localhost:5555/shop"
+JOINED = "localhost:5555" "/shop"
+ADDED = "localhost:5555" + "/shop"
+ESCAPED = "localhost\x3a5555/shop"
+GOOD = "localhost:5555/shop"
