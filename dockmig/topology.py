@@ -37,10 +37,19 @@ _RUBY_BLANK = re.compile(
 
 PLACEMENT_KEYS = ("host", "hosts", "role", "roles", "tag", "tags")
 
+# Kamal matches the string "^localhost[:$]" as a regular expression: ^ is a
+# line anchor and the $ sits in a character class, so it is a literal dollar.
+_LOCAL_REGISTRY = re.compile(r"^localhost[:$]", re.MULTILINE)
+
 
 def is_string(value: object) -> bool:
     """A Ruby String: dockmig's Symbol subclasses str, Ruby keeps them apart."""
     return isinstance(value, str) and not isinstance(value, Symbol)
+
+
+def is_local_registry(server: object) -> bool:
+    """Kamal's test for its own registry on the deploying machine."""
+    return isinstance(server, str) and _LOCAL_REGISTRY.search(server) is not None
 
 
 def truthy(value: object) -> bool:

@@ -34,13 +34,18 @@ Failing example (a tcp:// endpoint cannot use the SSH tunnel)::
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
+from dockmig import uri
 from dockmig.findings import Severity
-from dockmig.topology import identity, is_string, ruby_to_s, truthy
+from dockmig.topology import (
+    identity,
+    is_local_registry,
+    is_string,
+    ruby_to_s,
+    truthy,
+)
 
 if TYPE_CHECKING:
     from dockmig.lint import TargetContext
@@ -53,33 +58,11 @@ KAMAL = True
 
 ARCH_VARIABLE = "DOCKMIG_DOCKER_ARCH"
 
-# Kamal matches the string "^localhost[:$]" as a regular expression: ^ is a
-# line anchor and the $ sits in a character class, so it is a literal dollar.
-_LOCAL = re.compile(r"^localhost[:$]", re.MULTILINE)
-
-# RFC 3986 (Ruby's URI parser): an absolute URI, ASCII only.
-_UNRESERVED = r"A-Za-z0-9\-._~"
-_SUB_DELIMS = r"!$&'()*+,;="
-_PCT = r"%[0-9A-Fa-f]{2}"
-_PCHAR = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT})"
-_URI = re.compile(
-    rf"(?P<scheme>[A-Za-z][A-Za-z0-9+\-.]*):"
-    rf"(?:(?://(?:(?P<userinfo>(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*)@)?"
-    rf"(?P<host>\[[^\]]*\]|(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})*)"
-    rf"(?::(?P<port>[0-9]*))?"
-    rf"(?:/{_PCHAR}*)*)"
-    rf"|(?:/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?)"
-    rf"|(?:{_PCHAR}+(?:/{_PCHAR}*)*)"
-    rf"|)"
-    rf"(?:\?(?:{_PCHAR}|[/?])*)?"
-    rf"(?:#(?:{_PCHAR}|[/?])*)?"
-)
-
 
 def check(target: TargetContext) -> None:
     server = target.get("registry", "server", default=None)
     builder = target.get("builder", default=None)
-    if not isinstance(server, str) or not _LOCAL.search(server):
+    if not is_local_registry(server):
         return
     if not isinstance(builder, dict) or not truthy(builder.get("remote")):
         return
@@ -130,24 +113,7 @@ def _remote_arches(builder: dict[Any, Any], machine: str) -> list[Any]:
 
 def is_ssh_url(value: Any) -> bool:
     """True when Ruby's URI() parses the value and its scheme is ssh."""
-    if not is_string(value) or not value.isascii():
+    if not is_string(value):
         return False
-    match = _URI.fullmatch(value)
-    if match is None or match.group("scheme").lower() != "ssh":
-        return False
-    host = match.group("host") or ""
-    if host.startswith("["):
-        return _ip_literal(host[1:-1])
-    return True
-
-
-def _ip_literal(text: str) -> bool:
-    if re.fullmatch(rf"v[0-9A-Fa-f]+\.[{_UNRESERVED}{_SUB_DELIMS}:]+", text):
-        return True
-    if "%" in text:
-        return False
-    try:
-        ipaddress.IPv6Address(text)
-    except ValueError:
-        return False
-    return True
+    parsed = uri.parse(value)
+    return parsed is not None and parsed.scheme == "ssh"

@@ -102,3 +102,74 @@ def test_a_symbol_in_output_crashes(tmp_path: Path, logger: str, key: str) -> No
     [finding] = rule_findings(result, ID)
     assert (finding.line, finding.column) == (3, 5 + len(key) + 2)
     assert result.targets[0].kamal_accepts is False
+
+
+@pytest.mark.parametrize(
+    ("deploy", "where"),
+    [
+        (
+            "registry:\n  server: ghcr.io\n  username: :deployer\n"
+            "  password:\n    - KAMAL_REGISTRY_PASSWORD\n",
+            (3, 13),
+        ),
+        (
+            "registry:\n  server: ghcr.io\n  username: deployer\n"
+            "  password:\n    - :KAMAL_REGISTRY_PASSWORD\n",
+            (5, 5),
+        ),
+        (
+            "servers:\n  web:\n    hosts:\n      - 192.0.2.10\n    options:\n"
+            "      restart: :always\n",
+            (6, 16),
+        ),
+        ("ssh:\n  config: :default\n", (2, 11)),
+        ("builder:\n  arch: amd64\n  cache:\n    type: :gha\n", (4, 11)),
+    ],
+)
+def test_a_symbol_where_kamal_compares_strings(
+    tmp_path: Path, deploy: str, where: tuple[int, int]
+) -> None:
+    result = lint_files(tmp_path, {"config/deploy.yml": deploy})
+
+    [finding] = rule_findings(result, ID)
+    assert (finding.line, finding.column) == where
+    assert "without the colon" in finding.message
+    assert result.targets[0].kamal_accepts is False
+
+
+@pytest.mark.parametrize(
+    "deploy",
+    [
+        "registry:\n  server: localhost:5555\n  username: :deployer\n",
+        "ssh:\n  config:\n    - :default\n",
+        "servers:\n  web:\n    hosts:\n      - 192.0.2.10\n    options:\n"
+        "      :restart: always\n",
+    ],
+)
+def test_symbols_kamal_does_not_compare_pass(tmp_path: Path, deploy: str) -> None:
+    result = lint_files(tmp_path, {"config/deploy.yml": deploy})
+
+    assert rule_findings(result, ID) == []
+    assert result.targets[0].kamal_accepts is True
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "crashes"),
+    [
+        ("http://otel:4318", False),
+        ("http://otel:4318/", False),
+        ("otel:4318", False),
+        ('""', False),
+        ("not a url", True),
+        ("http://otel:4318/%zz", True),
+        ('"http://\\u00f6tel:4318"', True),
+    ],
+)
+def test_the_otel_endpoint_must_make_a_url(
+    tmp_path: Path, endpoint: str, crashes: bool
+) -> None:
+    deploy = f"output:\n  otel:\n    endpoint: {endpoint}\n"
+    result = lint_files(tmp_path, {"config/deploy.yml": deploy})
+
+    assert (len(rule_findings(result, ID)) == 1) is crashes
+    assert result.targets[0].kamal_accepts is not crashes
