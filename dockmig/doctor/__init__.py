@@ -229,15 +229,22 @@ class ProbeContext:
         self._runner = runner
         self.probe = probe
         self.inputs = runner.inputs
+        self._ends_at = runner.clock() + probe.timeout
 
     def remaining(self) -> float:
         """Seconds left before the run's deadline."""
         return self._runner.ends_at - self._runner.clock()
 
     def timeout(self, limit: float | None = None) -> float:
-        """How long the next wait may take: the probe's budget within the deadline."""
-        budget = self.probe.timeout if limit is None else min(limit, self.probe.timeout)
-        return max(0.05, min(budget, self.remaining() - _MARGIN))
+        """How long the next wait may take.
+
+        What is left of the probe's own time-out and of the run's deadline,
+        and at most `limit`.
+        """
+        left = min(self._ends_at - self._runner.clock(), self.remaining() - _MARGIN)
+        if limit is not None:
+            left = min(left, limit)
+        return max(0.05, left)
 
     def doing(self, activity: str) -> None:
         """Record what the probe now waits for; a time-out names it."""

@@ -148,8 +148,10 @@ def _by_command(
 
     # The shell expands $NAME inside the command, as Kamal does before running
     # it; earlier keys of the same file count, as in dotenv.
-    known = {k: v for k, v in resolve_references(file, environ).items() if v}
-    shell_env = {**environ, **{k: v for k, v in known.items() if v is not None}}
+    earlier = _earlier_names(file, entry)
+    resolved = resolve_references(file, environ)
+    shell_env = dict(environ)
+    shell_env.update({k: v for k, v in resolved.items() if k in earlier and v})
     outputs = []
     for number, command in enumerate(entry.commands, start=1):
         try:

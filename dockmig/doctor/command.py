@@ -138,6 +138,12 @@ def _check_with(function_name: str) -> Any:
     default="text",
     show_default=True,
 )
+@click.option(
+    "--list",
+    "list_probes",
+    is_flag=True,
+    help="List the probes (ID, what each needs, time-out) and exit.",
+)
 @click.option("-v", "--verbose", count=True, help="-v details, -vv debug, on stderr.")
 def doctor_command(
     path: Path | None,
@@ -153,6 +159,7 @@ def doctor_command(
     deadline: float | None,
     resolve_secrets: bool,
     fmt: str,
+    list_probes: bool,
     verbose: int,
 ) -> None:
     """Check the engine, the registry and the deploy before `kamal deploy`.
@@ -162,6 +169,8 @@ def doctor_command(
     from dockmig.cli import run_guarded
 
     _configure_logging(verbose)
+    if list_probes:
+        sys.exit(run_guarded(list_all))
     code = run_guarded(
         lambda: doctor(
             path or Path("."),
@@ -181,6 +190,17 @@ def doctor_command(
         )
     )
     sys.exit(code)
+
+
+def list_all() -> int:
+    from dockmig import doctor as probes
+
+    for probe in probes.all_probes():
+        waits = [f"needs {', '.join(probe.needs)}"] if probe.needs else []
+        waits += [f"reads {', '.join(probe.after)}"] if probe.after else []
+        click.echo(f"{probe.id:<22} {probe.timeout:>4g} s  {'; '.join(waits)}")
+        click.echo(f"{'':<22}         {probe.description}")
+    return EXIT_OK
 
 
 def doctor(

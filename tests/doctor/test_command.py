@@ -90,3 +90,13 @@ def test_engine_kind_comes_from_what_the_engine_says() -> None:
     orbstack = dict(dockerd["info"], OperatingSystem="OrbStack", Name="orbstack")
     assert identify(desktop, dockerd["version"]) == "Docker Desktop"
     assert identify(orbstack, dockerd["version"]) == "OrbStack"
+
+
+def test_list_names_every_probe_with_what_it_waits_for(tmp_path: Path) -> None:
+    run = doctor("--list", json_output=False)
+    assert run.exit_code == 0
+    lines = run.stdout.splitlines()
+    ids = [line.split()[0] for line in lines[::2]]
+    assert len(ids) == 15 and ids[0] == "docker.endpoint"
+    assert "needs registry.dns" in lines[ids.index("registry.tcp") * 2]
+    assert "reads docker.engine" in lines[ids.index("kamal.builder") * 2]

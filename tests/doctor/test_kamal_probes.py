@@ -216,3 +216,18 @@ def test_local_registry_with_the_engine_up_says_it_must_stay_up(
     )
     assert run.statuses["registry.dns"] == "skip"
     assert "Kamal's local registry" in run.probe("registry.dns")["summary"]
+
+
+def test_local_registry_checks_the_engine_even_without_the_docker_group(
+    tmp_path: Path,
+) -> None:
+    # The pre-deploy hook runs `--only registry,kamal`.
+    root = write_project(tmp_path, registry="localhost:5555")
+    run = doctor(
+        str(root),
+        "--only",
+        "kamal.builder",
+        env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"},
+    )
+    assert run.statuses == {"kamal.builder": "fail"}
+    assert "every deploy needs it" in run.probe("kamal.builder")["summary"]

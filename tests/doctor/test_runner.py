@@ -203,3 +203,17 @@ def test_the_run_fails_on_fail_and_error_only(status: Status, failed: bool) -> N
     outcome = Outcome(status, "s")
     report = doctor.Report("x", [(probe("docker.a", lambda c: outcome), outcome)], 0.0)
     assert report.failed is failed
+
+
+def test_a_probe_waits_no_longer_than_its_own_timeout_within_the_deadline() -> None:
+    seen: list[float] = []
+
+    def record(context: ProbeContext) -> Outcome:
+        seen.extend([context.timeout(), context.timeout(0.2)])
+        return doctor.ok("recorded")
+
+    quick = Probe("docker.a", (), (), 0.5, types.ModuleType("quick"))
+    quick.module.run = record  # type: ignore[attr-defined]
+    results([quick], deadline=30)
+    assert 0 < seen[0] <= 0.5
+    assert 0 < seen[1] <= 0.2

@@ -89,6 +89,11 @@ def run(context: ProbeContext) -> Outcome:
             "remove volumes no builder uses: "
             + "; ".join(f"`docker volume rm {n}`" for n, _ in orphans)
         )
+        if any(n.startswith("buildx_buildkit_kamal") for n, _ in orphans):
+            remedies.append(
+                "expect one after each registry move: Kamal names its builder "
+                "after whether the registry is local"
+            )
     if problems:
         return warn(
             f"{summary}; " + "; ".join(problems),

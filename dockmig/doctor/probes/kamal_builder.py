@@ -10,6 +10,7 @@ tunnels it to the servers. A local build needs this machine's engine too.
 
 from __future__ import annotations
 
+import logging
 import platform
 import socket
 import urllib.parse
@@ -17,10 +18,13 @@ from typing import Any
 
 from dockmig import erb
 from dockmig.doctor import Outcome, ProbeContext, fail, ok, skip
-from dockmig.doctor.engine import EngineFacts
+from dockmig.doctor.endpoint import resolve
+from dockmig.doctor.engine import EngineFacts, connect
 from dockmig.doctor.inputs import LOCAL_REGISTRY
 from dockmig.doctor.probes.kamal_lint import no_project
 from dockmig.doctor.resolver import LookupFailed, addresses_for
+
+logger = logging.getLogger(__name__)
 
 ID = "kamal.builder"
 NEEDS: tuple[str, ...] = ()
@@ -38,23 +42,47 @@ def run(context: ProbeContext) -> Outcome:
     target = context.inputs.target()
     data: dict[str, Any] = target.data if target is not None and target.data else {}
     builder = _mapping(data.get("builder"))
-    registry = _mapping(data.get("registry"))
-    server = registry.get("server")
+    server = _mapping(data.get("registry")).get("server")
     local_registry = isinstance(server, str) and bool(LOCAL_REGISTRY.match(server))
     remote = builder.get("remote")
     if not isinstance(remote, str) or not remote.strip():
         remote = None
     if remote is not None and erb.PLACEHOLDER_PREFIX in remote:
         return skip("builder/remote is computed by ERB; dockmig does not run it")
-
     engine = context.outcome("docker.engine")
-    engine_up = engine.status.passed if engine is not None else None
     details: dict[str, Any] = {
         "remote": remote,
         "local_registry": server if local_registry else None,
-        "engine_checked": engine is not None,
     }
 
+    # What Kamal itself refuses comes before what is down right now.
+    url = urllib.parse.urlsplit(remote) if remote is not None else None
+    if url is not None and (url.scheme not in _DEFAULT_PORTS or not url.hostname):
+        return fail(
+            f"builder/remote {remote!r} is not an ssh:// or tcp:// URL",
+            "write the remote builder as ssh://user@host",
+            details=details,
+        )
+    if (
+        url is not None
+        and local_registry
+        and url.scheme != "ssh"
+        and _builds_remotely(builder, engine)
+    ):
+        return fail(
+            f"with the local registry {server}, Kamal refuses the remote builder "
+            f"{remote}: it must be an ssh:// URL",
+            "use builder/remote: ssh://user@host, or move to a registry that is "
+            "not local",
+            details=details,
+        )
+
+    engine_up = engine.status.passed if engine is not None else None
+    if local_registry and engine is None:
+        # Not selected (a pre-deploy hook skips the docker group), yet the
+        # deploy pulls through the registry this engine runs: ask it anyway.
+        engine_up = _engine_answers(context)
+    details["engine_answers"] = engine_up
     if local_registry and engine_up is False:
         return fail(
             f"the local registry {server} runs on this machine's engine, which "
@@ -65,25 +93,10 @@ def run(context: ProbeContext) -> Outcome:
         )
 
     notes = []
-    if remote is not None:
-        url = urllib.parse.urlsplit(remote)
-        if url.scheme not in _DEFAULT_PORTS or not url.hostname:
-            return fail(
-                f"builder/remote {remote!r} is not an ssh:// or tcp:// URL",
-                "write the remote builder as ssh://user@host",
-                details=details,
-            )
-        if local_registry and url.scheme != "ssh" and _builds_remotely(builder, engine):
-            return fail(
-                f"with the local registry {server}, Kamal refuses the remote builder "
-                f"{remote}: it must be an ssh:// URL",
-                "use builder/remote: ssh://user@host, or move to a registry that is "
-                "not local",
-                details=details,
-            )
+    if url is not None and url.hostname:
         port = url.port or _DEFAULT_PORTS[url.scheme]
-        reached = _connect(context, url.hostname, port)
         details["remote_port"] = port
+        reached = _connect(context, url.hostname, port)
         if reached is not None:
             return fail(
                 f"the remote builder {url.hostname}:{port} does not answer: {reached}",
@@ -99,16 +112,29 @@ def run(context: ProbeContext) -> Outcome:
                 "start the engine (see docker.engine), or set builder/remote",
                 details=details,
             )
-        state = {True: "it answers", None: "not checked"}[engine_up]
+        state = "it answers" if engine_up else "not checked"
         notes.append(f"builds on this machine's engine ({state})")
 
     if local_registry:
-        state = {True: "it answers", None: "not checked"}[engine_up]
         notes.append(
             f"with the local registry {server}, this machine's engine must run for "
-            f"every deploy ({state})"
+            "every deploy (it answers)"
         )
     return ok("; ".join(notes) or "nothing to build with here", details=details)
+
+
+def _engine_answers(context: ProbeContext) -> bool:
+    try:
+        endpoint = resolve(context.inputs.environ, context.inputs.docker_context)
+        context.doing(f"the Docker engine at {endpoint.host}")
+        client = connect(endpoint, context.timeout())
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception as error:  # any failure means: no engine for the registry
+        logger.debug("the engine does not answer: %s", error)
+        return False
 
 
 def _mapping(value: Any) -> dict[str, Any]:

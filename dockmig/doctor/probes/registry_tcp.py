@@ -40,7 +40,10 @@ def run(context: ProbeContext) -> Outcome:
         context.doing(f"a TCP connection to {shown} ({registry.name})")
         started = time.monotonic()
         try:
-            with socket.create_connection((address, port), timeout=context.timeout()):
+            # Each address gets its share, so one dead address leaves time
+            # for the next.
+            share = context.timeout(TIMEOUT / len(answer.addresses))
+            with socket.create_connection((address, port), timeout=share):
                 reached.append((address, time.monotonic() - started))
         except TimeoutError:
             failed.append((shown, "no answer (time-out)"))
