@@ -231,7 +231,7 @@ class _Planner:
         self.server(target, registries)
         if not self.migration.to_local:
             self.username(target, registries)
-            self.password(target, registries)
+            self.password(target, registries, moves=not same)
             self.image(target)
         elif not same:
             for key in ("username", "password"):
@@ -293,7 +293,9 @@ class _Planner:
             return
         self.add(target, registries, "username", _Value("scalar", wanted))
 
-    def password(self, target: DeployTarget, registries: list[_Registry]) -> None:
+    def password(
+        self, target: DeployTarget, registries: list[_Registry], *, moves: bool
+    ) -> None:
         secret = self.migration.password_secret
         written = False
         looked_up = False
@@ -315,7 +317,11 @@ class _Planner:
                 return
             self.add(target, registries, "password", _Value("secret", secret))
             looked_up = True
-        if looked_up:
+        # A target already on this registry with this secret is left exactly
+        # as it is, its secrets files included.
+        data = target.data if isinstance(target.data, dict) else {}
+        before = registry_of(data) if isinstance(registry_of(data), dict) else {}
+        if looked_up and (moves or before.get("password") != [secret]):
             self.plan.needs_secret.append(target)
 
     def release(self, registries: list[_Registry], key: str) -> None:

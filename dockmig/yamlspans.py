@@ -364,8 +364,11 @@ def is_comment(line: str) -> bool:
 
 
 def column_of(text: str, offset: int) -> int:
-    """0-based column (characters) of a source offset."""
-    return offset - spans.line_start(text, offset)
+    """0-based column (characters) of a source offset, a byte-order mark not counted."""
+    start = spans.line_start(text, offset)
+    if start == 0 and text.startswith("\ufeff") and offset > 0:
+        start = 1
+    return offset - start
 
 
 def rewrite_scalar(
@@ -392,7 +395,8 @@ def rewrite_scalar(
 
     start, end = found
     source = tree.source[start:end]
-    written = [m for m in migration.mentions(source) if migration.moves(source, m)]
+    everywhere = migration.mentions(source)
+    written = [m for m in everywhere if migration.moves(source, m)]
     if len(written) != len(wanted):
         outcome.note(
             start,
@@ -407,8 +411,13 @@ def rewrite_scalar(
         )
     if written:
         outcome.touched.append((start, end))
-        outcome.note(start, f"{label}: image reference moved to {migration.new_host}")
-    for mention in value_mentions:
+        outcome.note(
+            start + written[0].start,
+            f"{label}: image reference moved to {migration.new_host}",
+        )
+    exact = len(everywhere) == len(value_mentions)
+    for index, mention in enumerate(value_mentions):
         message = None if mention in wanted else migration.leftover(value, mention)
         if message:
-            outcome.note(start, f"{label} {message}")
+            at = start + everywhere[index].start if exact else start
+            outcome.note(at, f"{label} {message}")
