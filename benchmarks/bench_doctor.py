@@ -130,12 +130,14 @@ def main() -> None:
         f"{platform.machine()}, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, {os.cpu_count()} cores"
     )
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     report = "\n".join(
         [
             f"# dockmig doctor benchmark, {today}",
             "",
-            f"Machine: {machine}. {args.runs} runs per case (3 for the hang), "
-            "each a fresh process; wall time includes interpreter start-up.",
+            f"Machine: {machine}; load average at the end {load}. {args.runs} runs "
+            "per case (3 for the hang), each a fresh process; wall time includes "
+            "interpreter start-up.",
             "",
             "| case | median ms | min ms | max ms | reported elapsed_s (median ms) "
             "| statuses |",

@@ -160,7 +160,9 @@ def registries(
 @pytest.fixture
 def dns_server() -> Iterator[Any]:
     """`dns_server(records)` starts an in-process DNS server; all stop after the test."""
-    pytest.importorskip("dns.message")
+    import importlib.util
+
+    require(importlib.util.find_spec("dns") is not None, "dnspython (pip)")
     from tests.services import MiniDns
 
     started: list[Any] = []

@@ -222,11 +222,14 @@ def doctor(
 ) -> int:
     """Run the probes and write the report to stdout; the exit code."""
     from dockmig import doctor as probes
+    from dockmig import project
     from dockmig.doctor import inputs, output
 
     started = time.monotonic()
     if not root.is_dir():
         raise DockmigError("is not a folder", path=str(root))
+    # From a subfolder, check the project it belongs to, as lint does.
+    root = project.find_root(root)
     gathered = inputs.gather(
         root,
         registry=registry,

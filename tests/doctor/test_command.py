@@ -100,3 +100,12 @@ def test_list_names_every_probe_with_what_it_waits_for(tmp_path: Path) -> None:
     assert len(ids) == 15 and ids[0] == "docker.endpoint"
     assert "needs registry.dns" in lines[ids.index("registry.tcp") * 2]
     assert "reads docker.engine" in lines[ids.index("kamal.builder") * 2]
+
+
+def test_a_subfolder_checks_the_project_it_belongs_to(tmp_path: Path) -> None:
+    from tests.doctor.conftest import write_project
+
+    root = write_project(tmp_path / "shop")
+    (root / "app" / "models").mkdir(parents=True)
+    run = doctor(str(root / "app" / "models"), "--only", "kamal.lint")
+    assert run.statuses == {"kamal.lint": "ok"}
