@@ -53,6 +53,7 @@ def run_doctor(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, A
         timeout=120,
     )
     wall = time.perf_counter() - start
+
     if completed.returncode not in (0, 1):
         sys.exit(f"doctor exited {completed.returncode}: {completed.stderr}")
     return wall, json.loads(completed.stdout)
@@ -66,6 +67,7 @@ def measure(label: str, args: list[str], env: dict[str, str], runs: int) -> list
         walls.append(wall)
         reported.append(report["elapsed_s"])
         statuses = {p["id"]: p["status"] for p in report["probes"]}
+
     counts: dict[str, int] = {}
     for status in statuses.values():
         counts[status] = counts.get(status, 0) + 1
@@ -82,6 +84,7 @@ def write_project(root: Path, port: int) -> None:
     (root / "config").mkdir(parents=True)
     (root / ".kamal").mkdir()
     (root / "backups").mkdir()
+
     (root / "config" / "deploy.yml").write_text(
         textwrap.dedent(
             f"""\

@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 REGISTRY_NAME = "registry.example.test"
+# P-256 keys: generating seven RSA keys would take most of the PKI's second.
+_EC_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
 SYSTEM_DOCKER = Path("/usr/bin/docker")  # the 20.10 client: builds without buildx
 
 
@@ -83,6 +85,7 @@ def openssl(*args: str, cwd: Path, stdin: bytes | None = None) -> bytes:
         capture_output=True,
         check=False,
     )
+
     if completed.returncode != 0:
         raise RuntimeError(
             f"openssl {' '.join(args[:2])} failed: {completed.stderr.decode()[-500:]}"
@@ -124,9 +127,11 @@ class Pki:
         folder.mkdir(parents=True, exist_ok=True)
         ca, ca_key = _make_ca(folder, "ca", "dockmig test CA")
         other_ca, _ = _make_ca(folder, "other-ca", "dockmig other CA")
+
         (folder / "db").mkdir(exist_ok=True)
         (folder / "db" / "index.txt").write_text("")
         (folder / "db" / "serial").write_text("1000\n")
+
         server_names = f"DNS:localhost,DNS:{REGISTRY_NAME},IP:127.0.0.1"
         now = time.time()
         return cls(
@@ -159,7 +164,7 @@ class Pki:
 
 def _make_ca(folder: Path, name: str, common_name: str) -> tuple[Path, Path]:
     openssl(
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "400",
+        "req", "-x509", *_EC_KEY, "-nodes", "-days", "400",
         "-subj", f"/CN={common_name}",
         "-keyout", f"{name}.key", "-out", f"{name}.crt",
         "-addext", "basicConstraints=critical,CA:TRUE",
@@ -189,10 +194,11 @@ def _issue(
         "default_md = sha256\npolicy = any\nunique_subject = no\n"
         "[any]\ncommonName = supplied\n"
         f"[leaf]\nsubjectAltName = {names}\nbasicConstraints = CA:FALSE\n"
-        f"keyUsage = digitalSignature,keyEncipherment\nextendedKeyUsage = {usage}\n"
+        f"keyUsage = digitalSignature\nextendedKeyUsage = {usage}\n"
     )
+
     openssl(
-        "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}.example.test",
+        "req", *_EC_KEY, "-nodes", "-subj", f"/CN={name}.example.test",
         "-keyout", f"{name}.key", "-out", f"{name}.csr",
         cwd=folder,
     )  # fmt: skip
@@ -208,6 +214,7 @@ def _issue(
 def htpasswd(path: Path, users: Mapping[str, str]) -> Path:
     """A bcrypt htpasswd file; passwords go through stdin, not the command line."""
     path.unlink(missing_ok=True)
+
     for user, password in users.items():
         flags = "-iB" if path.exists() else "-iBc"
         subprocess.run(
@@ -243,6 +250,7 @@ class TokenServer:
         self.service = service
         self.issuer = issuer
         self.requests: list[tuple[str, bool]] = []
+
         folder.mkdir(parents=True, exist_ok=True)
         self.key = folder / "token.key"
         self.cert = folder / "token.crt"
@@ -269,6 +277,7 @@ class TokenServer:
             kind, _, rest = scope.partition(":")
             name, _, actions = rest.rpartition(":")
             access.append({"type": kind, "name": name, "actions": actions.split(",")})
+
         now = int(time.time())
         claims = {
             "iss": self.issuer,
@@ -280,6 +289,7 @@ class TokenServer:
             "jti": uuid.uuid4().hex,
             "access": access,
         }
+
         header = {"typ": "JWT", "alg": "RS256", "kid": self.kid}
         signing_input = (
             f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
@@ -298,6 +308,7 @@ class TokenServer:
                 query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
                 header = self.headers.get("Authorization", "")
                 outer.requests.append((self.path, bool(header)))
+
                 subject = ""
                 if header.startswith("Basic "):
                     user, _, password = (
@@ -309,6 +320,7 @@ class TokenServer:
                         self.end_headers()
                         return
                     subject = user
+
                 scopes = query.get("scope", []) if subject else []
                 token = outer.token(subject, scopes)
                 body = json.dumps({"token": token, "access_token": token}).encode()
@@ -377,6 +389,7 @@ class Registry:
             f"  addr: 127.0.0.1:{self.port}",
             "  secret: dockmig-test-only-secret",
         ]
+
         if self.tls:
             lines.append(
                 f"  tls: {{certificate: {self.tls.cert}, key: {self.tls.key}}}"
@@ -397,6 +410,7 @@ class Registry:
         self.port = free_port()
         config = self.folder / "config.yml"
         config.write_text(self.config())
+
         log = (self.folder / "registry.log").open("wb")
         self.process = subprocess.Popen(
             ["docker-registry", "serve", str(config)],
@@ -405,6 +419,7 @@ class Registry:
             stdin=subprocess.DEVNULL,
         )
         log.close()
+
         try:
             _wait(self._answers, f"registry on 127.0.0.1:{self.port}")
         except RuntimeError:
@@ -417,10 +432,12 @@ class Registry:
     def _answers(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"docker-registry exited with {self.process.returncode}")
+
         try:
             raw = socket.create_connection(("127.0.0.1", self.port), timeout=1)
         except OSError:
             return False
+
         stream: socket.socket = raw
         try:
             if self.tls:
@@ -472,9 +489,11 @@ class MiniDns:
             question = query.question[0]
             name = question.name.to_text().lower().rstrip(".")
             outer.queries.append(f"{name} {dns.rdatatype.to_text(question.rdtype)}")
+
             if name not in outer.records:
                 response.set_rcode(dns.rcode.NXDOMAIN)
                 return response.to_wire()
+
             version = {dns.rdatatype.A: 4, dns.rdatatype.AAAA: 6}.get(question.rdtype)
             found = [
                 a
@@ -499,12 +518,14 @@ class MiniDns:
                 if len(size) < 2:
                     return
                 (length,) = struct.unpack("!H", size)
+
                 data = b""
                 while len(data) < length:
                     chunk = self.request.recv(length - len(data))
                     if not chunk:
                         return
                     data += chunk
+
                 answer = reply(data)
                 self.request.sendall(struct.pack("!H", len(answer)) + answer)
 
@@ -552,6 +573,7 @@ class Dnsmasq:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         records = [f"--address=/{name}/{ip}" for name, ip in self.records.items()]
+
         errors = (self.folder / "dnsmasq.err").open("wb")
         self.process = subprocess.Popen(
             [
@@ -568,6 +590,7 @@ class Dnsmasq:
             stderr=errors,
         )  # fmt: skip
         errors.close()
+
         _wait(self._listening, f"dnsmasq on 127.0.0.1:{self.port}")
         return self
 
@@ -577,6 +600,7 @@ class Dnsmasq:
                 "dnsmasq exited: "
                 + (self.folder / "dnsmasq.err").read_text(errors="replace")[-500:]
             )
+
         with (
             contextlib.suppress(OSError),
             socket.create_connection(("127.0.0.1", self.port), timeout=0.5),
@@ -676,6 +700,7 @@ class Dockerd:
         daemon_json.write_text(
             json.dumps({"deprecated-key-path": str(self.folder / "key.json")})
         )
+
         listeners = ["-H", self.host]
         if self.tls:
             ca, server = self.tls
@@ -685,6 +710,7 @@ class Dockerd:
                 "--tlscacert", str(ca), "--tlscert", str(server.cert),
                 "--tlskey", str(server.key),
             ]  # fmt: skip
+
         log = (self.folder / "dockerd.log").open("wb")
         self.process = subprocess.Popen(
             [
@@ -701,6 +727,7 @@ class Dockerd:
             stdin=subprocess.DEVNULL,
         )  # fmt: skip
         log.close()
+
         try:
             _wait(self._pings, "dockerd", 30)
         except RuntimeError:
@@ -729,6 +756,7 @@ class Dockerd:
             DOCKER_CONFIG=str(self.folder / "cli"),
             DOCKER_BUILDKIT="1",
         )
+
         return subprocess.run(
             [str(SYSTEM_DOCKER), *args],
             env=env,
@@ -747,12 +775,14 @@ class Dockerd:
         self.docker(
             "import", "-c", 'CMD ["/bin/sh"]', str(rootfs), "dockmig/busybox:test"
         )
+
         for volume in volumes:
             self.docker("volume", "create", volume)
             self.docker(
                 "run", "--rm", "--network", "none", "-v", f"{volume}:/data",
                 "dockmig/busybox:test", "/bin/sh", "-c", "echo payload > /data/f",
             )  # fmt: skip
+
         context = seed / "context"
         context.mkdir(exist_ok=True)
         (context / "Dockerfile").write_text(
@@ -793,6 +823,7 @@ def _busybox_rootfs(target: Path) -> None:
         entry.size = len(data)
         entry.mode = 0o755
         archive.addfile(entry, io.BytesIO(data))
+
         for applet in ("sh", "echo", "dd", "tar", "sleep"):
             link = tarfile.TarInfo(f"bin/{applet}")
             link.type = tarfile.SYMTYPE

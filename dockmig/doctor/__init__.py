@@ -158,6 +158,7 @@ def _load(name: str) -> Probe:
         raise ProbeLoadError(
             f"probe module dockmig.doctor.probes.{name} failed: {error}"
         ) from error
+
     try:
         probe = Probe(
             id=module.ID,
@@ -171,6 +172,7 @@ def _load(name: str) -> Probe:
         raise ProbeLoadError(
             f"probe module dockmig.doctor.probes.{name} lacks {error.name}"
         ) from error
+
     if probe.group not in GROUPS:
         raise ProbeLoadError(f"probe {probe.id} is in no known group")
     return probe
@@ -279,6 +281,7 @@ class Runner:
         self.deadline = deadline
         self.clock = clock
         self.ends_at = clock() + deadline
+
         self._ids = {probe.id for probe in probes}
         self._changed = threading.Condition()
         self._outcomes: dict[str, Outcome] = {}
@@ -303,6 +306,7 @@ class Runner:
                     break
                 self._changed.wait(left)
                 self._start_ready()
+
             self._closed = True
             self._give_up()
             return [(probe, self._outcomes[probe.id]) for probe in self.probes]
@@ -318,6 +322,7 @@ class Runner:
                 waits = [p for p in (*probe.needs, *probe.after) if p in self._ids]
                 if any(p not in self._outcomes for p in waits):
                     continue
+
                 self._started.add(probe.id)
                 progress = True
                 blocked = [
@@ -328,6 +333,7 @@ class Runner:
                 if blocked:
                     self._outcomes[probe.id] = _skipped(blocked, self._outcomes)
                     continue
+
                 thread = threading.Thread(
                     target=self._run_one,
                     args=(probe,),
@@ -348,6 +354,7 @@ class Runner:
                 "this is a bug in dockmig or an unexpected environment; "
                 "run with -vv and report it",
             )
+
         logger.info(
             "%s: %s in %.3f s", probe.id, outcome.status.value, self.clock() - started
         )
@@ -370,6 +377,7 @@ class Runner:
                     "--deadline",
                     {"timed_out": True},
                 )
+
         for probe in self.probes:
             if probe.id not in self._outcomes:
                 unfinished = [p for p in (*probe.needs, *probe.after) if p in late]

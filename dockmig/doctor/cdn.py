@@ -33,6 +33,7 @@ class Ranges:
 def parse(text: str, provider: str, source: str) -> Ranges:
     as_of = "unknown"
     networks = []
+
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if line.startswith("#"):

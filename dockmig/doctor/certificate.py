@@ -75,6 +75,7 @@ class _Reader:
     def read(self) -> tuple[int, int, int]:
         """The next element: (tag, start of its content, end of its content)."""
         tag = self.peek()
+
         position = self.offset + 1
         if position >= self.end:
             raise ValueError("truncated certificate")
@@ -86,6 +87,7 @@ class _Reader:
                 raise ValueError("unsupported length in certificate")
             length = int.from_bytes(self.data[position : position + count], "big")
             position += count
+
         if position + length > self.end:
             raise ValueError("truncated certificate")
         self.offset = position + length
@@ -133,6 +135,7 @@ def _name(reader: _Reader) -> dict[str, str]:
     attributes: dict[str, str] = {}
     while reader.more():
         rdn = reader.enter(_SET)
+
         while rdn.more():
             pair = rdn.enter(_SEQUENCE)
             _, start, end = pair.read()
@@ -149,12 +152,14 @@ def _name(reader: _Reader) -> dict[str, str]:
 def _time(reader: _Reader) -> dt.datetime:
     tag, start, end = reader.read()
     text = reader.data[start:end].decode("ascii")
+
     if tag == _UTC_TIME:
         # RFC 5280: two-digit years 50-99 are 19xx, 00-49 are 20xx.
         year = int(text[:2])
         text = f"{1900 + year if year >= 50 else 2000 + year}{text[2:]}"
     elif tag != _GENERALIZED_TIME:
         raise ValueError(f"expected a time, found tag {tag:#x}")
+
     parsed = dt.datetime.strptime(text.rstrip("Z"), "%Y%m%d%H%M%S")
     return parsed.replace(tzinfo=dt.timezone.utc)
 
@@ -168,6 +173,7 @@ def _alt_names(extensions: _Reader, dns_names: list[str], addresses: list[str]) 
             extension.read()
         if oid != _SUBJECT_ALT_NAME:
             continue
+
         names = extension.enter(_OCTET_STRING).enter(_SEQUENCE)
         while names.more():
             tag, value_start, value_end = names.read()

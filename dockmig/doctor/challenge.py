@@ -50,6 +50,7 @@ def parse(header: str) -> Challenge | None:
     scheme = match.group(1).lower()
     if scheme not in ("basic", "bearer"):
         return None
+
     parameters: dict[str, str] = {}
     rest = match.group(2)
     position = 0
@@ -77,6 +78,7 @@ def realm_target(
     if url.scheme not in ("http", "https") or not url.hostname:
         raise LoginRefused(f"the token realm {realm!r} is not an http(s) URL")
     port = url.port or (443 if url.scheme == "https" else 80)
+
     if url.hostname.lower() == registry.name.lower():
         address = registry.address
     else:
@@ -103,6 +105,7 @@ def bearer_token(
             f"the token service {service.describe()} is plain HTTP and not on "
             "loopback; dockmig does not send a password there"
         )
+
     query = {"account": username, "client_id": "dockmig", "offline_token": "true"}
     if challenge.parameters.get("service"):
         query["service"] = challenge.parameters["service"]
@@ -112,6 +115,7 @@ def bearer_token(
         + "?"
         + "&".join(part for part in (existing, urllib.parse.urlencode(query)) if part)
     )
+
     response = exchange(
         service, path, timeout, headers={"Authorization": basic(username, password)}
     )
@@ -133,6 +137,7 @@ def _token_from(response: Response) -> str:
         data = json.loads(response.body)
     except ValueError:
         raise LoginRefused("the token service did not answer with JSON") from None
+
     token = (
         data.get("token") or data.get("access_token")
         if isinstance(data, dict)

@@ -106,11 +106,13 @@ def exchange(
         target.address, target.port, timeout=timeout
     )
     connection.sock = open_socket(target, timeout)
+
     try:
         sent = {"Host": target.host_header, "User-Agent": USER_AGENT, **(headers or {})}
         connection.request(method, path, headers=sent)
         response = connection.getresponse()
         body = response.read(MAX_BODY)
+
         collected: dict[str, list[str]] = {}
         for key, value in response.getheaders():
             collected.setdefault(key.lower(), []).append(value)

@@ -78,6 +78,7 @@ def current_context(config: Path) -> str | None:
             f"{path} cannot be read: {error}",
             f"fix or remove {path}; the docker CLI stops on it too",
         ) from None
+
     name = data.get("currentContext") if isinstance(data, dict) else None
     return name if isinstance(name, str) and name else None
 
@@ -98,6 +99,7 @@ def read_context(config: Path, name: str) -> dict[str, Any] | None:
             f"context {name!r} is unreadable ({path}: {error})",
             f"recreate it: docker context rm {name} && docker context create {name} …",
         ) from None
+
     return data if isinstance(data, dict) else None
 
 
@@ -107,6 +109,7 @@ def list_contexts(config: Path) -> dict[str, str]:
     meta = config / "contexts" / "meta"
     if not meta.is_dir():
         return found
+
     for path in sorted(meta.glob("*/meta.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -121,6 +124,7 @@ def list_contexts(config: Path) -> dict[str, str]:
 def resolve(environ: Mapping[str, str], flag: str | None = None) -> Endpoint:
     """The endpoint, in the CLI's order. Raises EndpointError where the CLI would."""
     config = config_dir(environ)
+
     if flag:
         return _named(config, flag, "--context", environ)
     if environ.get("DOCKER_HOST"):
@@ -173,6 +177,7 @@ def _default(environ: Mapping[str, str], source: str) -> Endpoint:
     if host and source != "DOCKER_HOST":
         source = f"{source}, then DOCKER_HOST"
     host = host or DEFAULT_HOST
+
     verify = environ.get("DOCKER_TLS_VERIFY", "") not in ("", "0")
     cert_path = Path(environ.get("DOCKER_CERT_PATH") or config_dir(environ))
     ca, cert, key = cert_path / "ca.pem", cert_path / "cert.pem", cert_path / "key.pem"

@@ -119,11 +119,13 @@ def identify(info: Mapping[str, Any], version: Mapping[str, Any]) -> str:
 
 def facts(endpoint: Endpoint, timeout: float) -> EngineFacts:
     client = connect(endpoint, timeout)
+
     try:
         version = client.version()
         info = client.info()
     finally:
         client.close()
+
     return EngineFacts(
         endpoint=endpoint,
         api_version=str(client.api_version),
@@ -137,6 +139,7 @@ def _causes(error: BaseException) -> list[BaseException]:
     """The error and what it wraps: requests and urllib3 keep causes in `reason`."""
     found: list[BaseException] = []
     pending: list[BaseException] = [error]
+
     while pending and len(found) < 20:
         current = pending.pop(0)
         if any(current is seen for seen in found):
@@ -161,6 +164,7 @@ def describe_error(error: BaseException, endpoint: Endpoint) -> str:
     if tls is not None:
         reason = getattr(tls, "verify_message", None) or tls.reason or str(tls)
         return f"TLS with {endpoint.host} failed: {reason}"
+
     if any(isinstance(e, FileNotFoundError) for e in chain) or "No such file" in text:
         return f"no socket at {socket}" if socket else f"{endpoint.host} is not there"
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
@@ -172,5 +176,6 @@ def describe_error(error: BaseException, endpoint: Endpoint) -> str:
         return f"permission denied on {socket or endpoint.host}"
     if any(isinstance(e, TimeoutError) for e in chain) or "timed out" in text.lower():
         return f"{endpoint.host} did not answer in time"
+
     first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
     return f"{endpoint.host}: {first_line[:200]}"

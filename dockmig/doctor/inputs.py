@@ -123,12 +123,14 @@ def parse_registry(text: str, source: str) -> RegistryTarget:
         raise ValueError(
             f"registry {written!r} has a scheme; give host[:port] as Kamal does"
         )
+
     host = written.split("/", 1)[0]
     match = _HOST.match(host)
     if match is None:
         raise ValueError(f"registry {written!r} is not host[:port]")
     name = match.group("v6") or match.group("name") or ""
     port = int(match.group("port") or 443)
+
     if not 0 < port < 65536:
         raise ValueError(f"registry {written!r} has port {port}, outside 1-65535")
     return RegistryTarget(
@@ -161,6 +163,7 @@ def parse_dns_server(text: str) -> tuple[str, int]:
         port = int(number)
     else:
         address = value
+
     try:
         ipaddress.ip_address(address)
     except ValueError:
@@ -344,6 +347,7 @@ def _deploy_applies(inputs: Inputs) -> bool:
     server = _deploy_registry(inputs).get("server")
     if inputs.registry is None or not isinstance(server, str):
         return inputs.registry is not None and inputs.registry.name == DOCKER_HUB
+
     try:
         configured = parse_registry(server, "")
     except ValueError:

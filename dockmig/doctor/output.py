@@ -67,6 +67,7 @@ def write_json(report: Report, stream: IO[str]) -> None:
         }
         for probe, outcome in report.results
     ]
+
     document = {
         "version": VERSION,
         "probes": probes,

@@ -54,6 +54,7 @@ def from_hosts_file(name: str, path: Path | None = None) -> tuple[str, ...]:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return ()
+
     found: list[str] = []
     for line in lines:
         fields = line.split("#", 1)[0].split()

@@ -59,6 +59,7 @@ def _remedy(endpoint: Endpoint) -> str:
         start = "start the Docker engine (on Linux: `sudo systemctl start docker`)"
     else:
         start = f"start the engine behind {host}"
+
     if endpoint.context != "default":
         return (
             f"{start}, or switch to a running one: `docker context ls`, then "

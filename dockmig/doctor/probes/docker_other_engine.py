@@ -163,6 +163,7 @@ def _ask(context: ProbeContext, label: str, path: str) -> Found | None:
     except Exception as error:  # not answering is an answer here
         logger.debug("%s does not answer: %s", path, error)
         return None
+
     kind = identify(info, version)
     shown = kind if label.startswith("context") or label.startswith("the ") else label
     names = sorted(str(v.get("Name")) for v in volumes if isinstance(v, dict))

@@ -90,6 +90,7 @@ def run(context: ProbeContext) -> Outcome:
 def _newest_backup(folder: Path, volume: str) -> Path | None:
     if not folder.is_dir():
         return None
+
     found = []
     for path in folder.iterdir():
         name = path.name
@@ -103,6 +104,7 @@ def _newest_backup(folder: Path, volume: str) -> Path | None:
             continue
         if path.is_file() and stat.st_size > 0:
             found.append((stat.st_mtime, path))
+
     return max(found)[1] if found else None
 
 
@@ -119,6 +121,7 @@ def _remedy(
             "create the volume or check that this is the engine that holds it "
             "(see docker.other-engine)"
         )
+
     image = helper or "busybox"
     volume = next((v for v in wanted if v in present), wanted[0])
     return (

@@ -147,6 +147,7 @@ def _builds_remotely(builder: dict[str, Any], engine: Outcome | None) -> bool:
         return True
     arch = builder.get("arch")
     arches = [arch] if isinstance(arch, str) else arch if isinstance(arch, list) else []
+
     machine = platform.machine()
     facts = engine.data if engine is not None else None
     if isinstance(facts, EngineFacts) and facts.info.get("Architecture"):
@@ -164,6 +165,7 @@ def _connect(context: ProbeContext, host: str, port: int) -> str | None:
         return str(error)
     if not addresses:
         return f"{host} has no address"
+
     try:
         with socket.create_connection((addresses[0], port), timeout=context.timeout()):
             return None

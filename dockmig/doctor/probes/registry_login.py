@@ -92,6 +92,7 @@ def _log_in(context: ProbeContext, api: Api, username: str, password: Secret) ->
     if api.challenge.scheme == "basic":
         context.doing(f"a Basic login to {target.describe()}")
         authorization = basic(username, password)
+
     else:
         context.doing(f"a token from {api.challenge.realm}")
         token = bearer_token(
@@ -104,6 +105,7 @@ def _log_in(context: ProbeContext, api: Api, username: str, password: Secret) ->
         )
         authorization = f"Bearer {token}"
         context.doing(f"GET /v2/ with the token from {target.describe()}")
+
     response = exchange(
         target, "/v2/", context.timeout(), headers={"Authorization": authorization}
     )

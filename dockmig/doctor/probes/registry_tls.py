@@ -170,12 +170,14 @@ def _not_tls(context: ProbeContext, target: Target, error: ssl.SSLError) -> Outc
     """A TLS error that may be a plain-HTTP registry answering the handshake."""
     plain = _speaks_http(target, context.timeout())
     where = f"{target.address}:{target.port}"
+
     if not plain:
         return fail(
             f"TLS handshake with {where} ({target.name}) failed: "
             f"{error.reason or error}",
             "check that the registry serves TLS on this port",
         )
+
     http_target = Target("http", target.address, target.port, target.name)
     if is_loopback(target.address):
         return ok(
