@@ -278,3 +278,15 @@ def _hooks(path: Path, *, install: bool) -> int:
     if not changes:
         click.echo("no dockmig hooks installed here; nothing to do")
     return EXIT_OK
+
+
+def _register_commands() -> None:
+    """Commands that live in their own modules (each imports only click at load)."""
+    from dockmig.doctor.command import doctor_command
+    from dockmig.rewrite_command import rewrite_registry_command
+
+    main.add_command(rewrite_registry_command)
+    main.add_command(doctor_command)
+
+
+_register_commands()
