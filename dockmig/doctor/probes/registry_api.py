@@ -32,12 +32,12 @@ def run(context: ProbeContext) -> Outcome:
     secured: Secured = context.data("registry.tls")
     target = secured.target
     context.doing(f"an answer to GET /v2/ from {target.describe()}")
+    waited = context.timeout()
     try:
-        response = exchange(target, "/v2/", context.timeout())
+        response = exchange(target, "/v2/", waited)
     except TimeoutError:
         return fail(
-            f"GET /v2/ on {target.describe()} got no answer within "
-            f"{context.timeout():.1f} s",
+            f"GET /v2/ on {target.describe()} got no answer within {waited:.1f} s",
             "check that the registry process answers behind its proxy",
         )
     except OSError as error:

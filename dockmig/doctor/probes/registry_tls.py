@@ -52,16 +52,16 @@ def run(context: ProbeContext) -> Outcome:
     where = f"{reached.address}:{reached.port} ({reached.name})"
 
     context.doing(f"a TLS handshake with {where}")
+    waited = context.timeout()
     try:
-        der = _handshake(target, tls_context(ca_file), context.timeout())
+        der = _handshake(target, tls_context(ca_file), waited)
     except ssl.SSLCertVerificationError as error:
         return _unverified(context, target, error, trust)
     except ssl.SSLError as error:
         return _not_tls(context, target, error)
     except TimeoutError:
         return fail(
-            f"no answer to a TLS handshake from {where} within "
-            f"{context.timeout():.1f} s",
+            f"no answer to a TLS handshake from {where} within {waited:.1f} s",
             "check that the registry (or kamal-proxy in front of it) is running and "
             "serves TLS on this port",
             details={"address": reached.address, "port": reached.port},
