@@ -647,6 +647,17 @@ class SilentListener:
     def accepted(self) -> int:
         return len(self._held)
 
+    def wait_for(self, connections: int, seconds: float = 5.0) -> int:
+        """Connections accepted, once `connections` arrived or `seconds` passed.
+
+        A client's connect returns when the kernel queues the connection,
+        before this listener's thread accepts it.
+        """
+        deadline = time.monotonic() + seconds
+        while len(self._held) < connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return len(self._held)
+
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(2)

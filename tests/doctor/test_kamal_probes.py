@@ -159,7 +159,7 @@ def test_remote_builder_that_answers_passes(
     )
     run = doctor(str(root), "--only", "kamal.builder")
     assert run.statuses == {"kamal.builder": "ok"}
-    assert silent_listener.accepted == 1
+    assert silent_listener.wait_for(1) == 1
 
 
 def test_remote_builder_that_refuses_fails(tmp_path: Path) -> None:

@@ -280,11 +280,10 @@ def test_hanging_registry_costs_one_deadline(
         "registry.api": "skip",
         "registry.login": "skip",
     }, run.stdout
+    # The probe's own time-out normally ends it just before the runner's
+    # deadline would; either way the summary names what did not answer.
     tls = run.probe("registry.tls")["summary"]
-    assert tls.startswith(
-        f"no answer to a TLS handshake from 127.0.0.1:{silent_listener.port}"
-    )
-    assert re.search(r"within [23]\.[0-9] s$", tls), tls
+    assert "TLS handshake" in tls and f"127.0.0.1:{silent_listener.port}" in tls
     # Not a timing test (the benchmark measures it): a sanity bound that would
     # catch time-outs adding up, generous enough for a loaded machine.
     assert run.report["elapsed_s"] < 3 + 5
