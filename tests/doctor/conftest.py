@@ -36,6 +36,7 @@ def clean_environment(
         "DOCKER_CONTEXT",
         "DOCKER_TLS_VERIFY",
         "DOCKER_CERT_PATH",
+        "BUILDX_CONFIG",
         "KAMAL_DESTINATION",
         "KAMAL_REGISTRY_PASSWORD",
     ):

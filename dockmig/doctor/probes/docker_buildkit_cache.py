@@ -13,6 +13,7 @@ state volume.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from dockmig.doctor import Outcome, ProbeContext, human_size, ok, warn
@@ -41,7 +42,7 @@ def run(context: ProbeContext) -> Outcome:
     records = usage.get("BuildCache") or []
     cache_bytes = sum(max(int(r.get("Size") or 0), 0) for r in records)
     names = {n.lstrip("/") for c in containers for n in c.get("Names") or []}
-    builders = _buildx_builders(config_dir(context.inputs.environ))
+    builders = _buildx_builders(context.inputs.environ)
 
     volumes = []
     orphans = []
@@ -103,9 +104,13 @@ def run(context: ProbeContext) -> Outcome:
     return ok(summary, details=details)
 
 
-def _buildx_builders(config: Path) -> set[str]:
+def _buildx_builders(environ: Mapping[str, str]) -> set[str]:
     """Builders buildx knows (its instance files), as named in state volumes."""
-    folder = config / "buildx" / "instances"
+    configured = environ.get("BUILDX_CONFIG")
+    if configured:
+        folder = Path(configured) / "instances"
+    else:
+        folder = config_dir(environ) / "buildx" / "instances"
     if not folder.is_dir():
         return set()
     return {path.name for path in folder.iterdir() if path.is_file()}
