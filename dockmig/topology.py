@@ -200,7 +200,8 @@ class ProxyView:
                 return []
             return [(name, (*source, index)) for index, name in enumerate(hosts)]
         host = self.config.get("host")
-        if host is None:
+        # A false host never gets here in Kamal: SSL without a host is refused first.
+        if host is None or host is False:
             return []
         if not is_string(host):
             raise HostNameCrash(ruby_to_s(host))
@@ -226,10 +227,6 @@ class Role:
     own_proxy_path: KeyPath | None = None
     proxy: ProxyView | None = None
 
-    def has_host(self, host: object) -> bool:
-        key = identity(host)
-        return any(identity(mine) == key for mine in self.hosts)
-
 
 @dataclass
 class Accessory:
@@ -242,10 +239,6 @@ class Accessory:
     crash: tuple[KeyPath, str] | None = None  # a crash while finding the hosts
     proxy: ProxyView | None = None
 
-    def has_host(self, host: object) -> bool:
-        key = identity(host)
-        return any(identity(mine) == key for mine in self.hosts or [])
-
 
 @dataclass
 class Topology:
@@ -256,6 +249,8 @@ class Topology:
     root_proxy: dict[Any, Any]
     primary_value: Any = None
     bad_role_names: list[Any] = field(default_factory=list)
+    # Roles whose value is neither a host list nor a map: the schema's finding.
+    unreadable_roles: list[str] = field(default_factory=list)
 
     def is_primary(self, name: str) -> bool:
         """Role#primary? compares the name with primary_role as written.
@@ -302,11 +297,12 @@ def read(data: dict[Any, Any]) -> Topology:
         topology.servers_form = "map"
         topology.bad_role_names = [name for name in servers if not is_string(name)]
         if not topology.bad_role_names:
-            topology.roles = [
-                role
-                for name in sorted(servers)
-                if (role := _role(name, ("servers", name), servers[name], topology))
-            ]
+            for name in sorted(servers):
+                role = _role(name, ("servers", name), servers[name], topology)
+                if role is None:
+                    topology.unreadable_roles.append(name)
+                else:
+                    topology.roles.append(role)
     elif servers is not None:
         topology.servers_form = "invalid"
 

@@ -71,7 +71,8 @@ def check(target: TargetContext) -> None:
 
     primary = picture.role(picture.primary_name)
     if primary is None:
-        _report_missing_primary(target, picture)
+        if picture.primary_name not in picture.unreadable_roles:
+            _report_missing_primary(target, picture)
     elif not primary.hosts and not primary.malformed:
         target.report(
             ID,

@@ -133,3 +133,14 @@ def test_servers_may_be_absent_when_accessories_exist(tmp_path: Path) -> None:
     result = lint.lint(tmp_path, environ={})
     assert rule_findings(result, ID) == []
     assert result.targets[0].kamal_accepts is True
+
+
+def test_a_primary_role_of_the_wrong_shape_is_left_to_the_schema(
+    tmp_path: Path,
+) -> None:
+    result = lint_files(
+        tmp_path, {"config/deploy.yml": "servers:\n  web: 192.0.2.10\n"}
+    )
+
+    assert rule_findings(result, ID) == []
+    assert [f.rule for f in result.findings if f.kamal_rejects] == ["schema"]
