@@ -16,7 +16,6 @@ mounts the volume), which keeps owners, modes, symlinks and hard links.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import hashlib
 import io
@@ -40,7 +39,7 @@ HELPER_LABEL = "dev.dockmig.helper"
 MOUNT = "/volume"
 # Socket time-out per read, not for the whole stream: a large volume may
 # take long, but the engine never stays silent that long while sending.
-STREAM_TIMEOUT = 120.0
+READ_TIMEOUT = 120.0
 _BLOCK = 1 << 20
 
 
@@ -291,28 +290,3 @@ def describe_differences(
         else:
             problems.append(f"{name} differs")
     return problems or ["the order of the members differs"]
-
-
-@contextlib.contextmanager
-def engine(
-    context: str | None = None, timeout: float = STREAM_TIMEOUT
-) -> Iterator[Any]:
-    """A client for the engine the docker CLI would use here."""
-    from dockmig.doctor.endpoint import EndpointError, resolve
-    from dockmig.doctor.engine import connect, describe_error
-
-    try:
-        endpoint = resolve(os.environ, context)
-    except EndpointError as error:
-        raise DockmigError(f"{error}; {error.remedy}") from None
-    try:
-        client = connect(endpoint, timeout)
-    except Exception as error:  # the SDK raises many types for one cause
-        raise DockmigError(
-            f"no Docker engine answers at {endpoint.describe()}: "
-            f"{describe_error(error, endpoint)}"
-        ) from None
-    try:
-        yield client
-    finally:
-        client.close()

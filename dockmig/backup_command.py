@@ -72,7 +72,7 @@ def backup_volumes(
     root: Path | None = None,
 ) -> int:
     """Back up each volume; one that fails does not stop the others (exit 3)."""
-    from dockmig import backup, project, settings
+    from dockmig import backup, docker_engine, project, settings
 
     root = root or project.find_root(Path("."))
     configured = settings.load(root)
@@ -86,11 +86,11 @@ def backup_volumes(
     image = image or backup.DEFAULT_HELPER_IMAGE
 
     failed = 0
-    with backup.engine(docker_context) as client:
-        backup.check_helper_image(client, image)
+    with docker_engine.connected(docker_context, backup.READ_TIMEOUT) as engine:
+        backup.check_helper_image(engine.client, image)
         for volume in dict.fromkeys(volumes):
             try:
-                made = backup.backup(client, volume, target, image)
+                made = backup.backup(engine.client, volume, target, image)
             except DockmigError as error:
                 click.echo(f"dockmig: {volume}: {error}", err=True)
                 failed += 1

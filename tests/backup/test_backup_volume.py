@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from dockmig import backup
+from dockmig import backup, docker_engine
 from dockmig.backup_command import backup_volume_command
 from dockmig.errors import DockmigError
 from tests.tools.engines import HELPER_IMAGE, run_in
@@ -55,8 +55,8 @@ def volume(own_dockerd: Any) -> Iterator[str]:
 @pytest.fixture
 def client(own_dockerd: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("DOCKER_HOST", own_dockerd.host)
-    with backup.engine() as connected:
-        yield connected
+    with docker_engine.connected() as engine:
+        yield engine.client
 
 
 def invoke(engine: Any, *args: str, cwd: Path) -> Any:
