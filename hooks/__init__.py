@@ -17,6 +17,13 @@ KAMAL_FILES = (
     r"|(^|/)\.kamal/secrets(-common|\.[A-Za-z0-9_-]+)?$"
 )
 
+# What decides where a project points: its deploy files and dockmig's settings
+# (registry/previous names the registry by default).
+REGISTRY_FILES = (
+    r"(^|/)config/deploy(\.[A-Za-z0-9_-]+)?\.yml$"
+    r"|(^|/)\.dockmig\.yml$"
+)
+
 HOOKS: list[dict[str, Any]] = [
     {
         "id": "dockmig-lint",
@@ -28,6 +35,21 @@ HOOKS: list[dict[str, Any]] = [
         "entry": "dockmig lint",
         "language": "python",
         "files": KAMAL_FILES,
+        "pass_filenames": True,
+        "require_serial": True,
+    },
+    {
+        "id": "dockmig-registry-check",
+        "name": "dockmig registry-check (stay off a registry left behind)",
+        "description": (
+            "Opt-in, for projects that have migrated: fails while config/deploy.yml "
+            "or a destination still points at the registry named with --registry "
+            "(default: registry/previous in .dockmig.yml), e.g. "
+            "args: [--registry, localhost:5555]."
+        ),
+        "entry": "dockmig registry-check",
+        "language": "python",
+        "files": REGISTRY_FILES,
         "pass_filenames": True,
         "require_serial": True,
     },

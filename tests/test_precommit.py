@@ -123,3 +123,60 @@ def test_hook_fails_a_bad_deploy_file_and_passes_the_fixed_one(
         timeout=900,
     )
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+def test_registry_check_hook_fails_until_the_project_has_moved_off_the_registry(
+    tmp_path: Path, hook_repo: tuple[Path, str]
+) -> None:
+    tool = _pre_commit()
+    repo, rev = hook_repo
+    project = tmp_path / "shop"
+    shutil.copytree(REPO / "examples" / "knot", project)
+    (project / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {repo}\n    rev: {rev}\n    hooks:\n"
+        "      - id: dockmig-registry-check\n"
+        "        args: [--registry, localhost:5555]\n"
+    )
+    _git("init", "-q", cwd=project)
+    _git("add", "-A", cwd=project)
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "VIRTUALENV_OVERRIDE_APP_DATA": str(tmp_path / "virtualenv-data"),
+    }
+
+    still_local = subprocess.run(
+        [tool, "run", "--all-files", "--verbose"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert still_local.returncode == 1, still_local.stdout + still_local.stderr
+    deploy = project / "config/deploy.yml"
+    number = next(
+        n
+        for n, line in enumerate(deploy.read_text().splitlines(), 1)
+        if "server: localhost:5555" in line
+    )
+    assert f"config/deploy.yml:{number}:" in still_local.stdout
+    assert "still points at localhost:5555" in still_local.stdout
+
+    deploy.write_text(
+        deploy.read_text().replace(
+            "  server: localhost:5555\n",
+            "  server: registry.example.com\n  username: admin\n"
+            "  password:\n    - KNOT_REGISTRY_PASSWORD\n",
+        )
+    )
+    _git("add", "-A", cwd=project)
+    moved = subprocess.run(
+        [tool, "run", "--all-files"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert moved.returncode == 0, moved.stdout + moved.stderr
