@@ -65,6 +65,19 @@ def _wait(check: Any, what: str, seconds: float = 15.0) -> None:
     raise RuntimeError(f"{what} did not become ready within {seconds:g} s")
 
 
+def orphan_proof(command: list[str]) -> list[str]:
+    """`command`, set to get SIGTERM when the test process dies without teardown.
+
+    A killed pytest (a CI time-out, kill -9) never runs fixture teardown;
+    util-linux's setpriv makes the kernel stop the service instead of leaving
+    it running. The process keeps its PID: setpriv execs the command.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return command
+    return [setpriv, "--pdeathsig", "TERM", "--", *command]
+
+
 def _stop_process(process: subprocess.Popen[bytes] | None, grace: float = 15.0) -> None:
     """TERM the one process we started, then KILL it if it lingers."""
     if process is None or process.poll() is not None:
@@ -413,7 +426,7 @@ class Registry:
 
         log = (self.folder / "registry.log").open("wb")
         self.process = subprocess.Popen(
-            ["docker-registry", "serve", str(config)],
+            orphan_proof(["docker-registry", "serve", str(config)]),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -576,7 +589,7 @@ class Dnsmasq:
 
         errors = (self.folder / "dnsmasq.err").open("wb")
         self.process = subprocess.Popen(
-            [
+            orphan_proof([
                 "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
                 "--no-resolv", "--no-hosts", "--no-poll",
                 "--listen-address=127.0.0.1", "--bind-interfaces",
@@ -585,7 +598,7 @@ class Dnsmasq:
                 f"--pid-file={self.folder / 'dnsmasq.pid'}",
                 f"--log-facility={self.folder / 'dnsmasq.log'}", "--log-queries",
                 *records,
-            ],
+            ]),
             stdout=subprocess.DEVNULL,
             stderr=errors,
         )  # fmt: skip
@@ -724,7 +737,7 @@ class Dockerd:
 
         log = (self.folder / "dockerd.log").open("wb")
         self.process = subprocess.Popen(
-            [
+            orphan_proof([
                 "dockerd", "--config-file", str(daemon_json), *listeners,
                 "--data-root", str(self.folder / "root"),
                 "--exec-root", str(self.folder / "exec"),
@@ -732,7 +745,7 @@ class Dockerd:
                 "--storage-driver=overlay2",
                 "--iptables=false", "--ip6tables=false", "--bridge=none",
                 "--ip-masq=false", "--ip-forward=false", "--userland-proxy=false",
-            ],
+            ]),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
