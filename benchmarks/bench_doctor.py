@@ -126,6 +126,8 @@ def main() -> None:
     finally:
         for service in reversed(started):
             service.stop()
+            if isinstance(service, services.Dockerd):
+                shutil.rmtree(service.folder, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 
     today = dt.date.today().isoformat()
