@@ -605,24 +605,33 @@ def classify(relative: str, head: bytes) -> str | None:
     return None
 
 
-def walk(root: Path) -> Iterator[Path]:
-    """Every regular file under `root`, tool folders and links to folders skipped."""
-    stack = [root]
+def walk(root: Path) -> Iterator[tuple[str, str]]:
+    """(relative, absolute) of every regular file under `root`.
+
+    Tool folders and virtual environments are skipped, and so is every
+    symbolic link: a link inside the project points at a file visited under
+    its own name, and one leading out of it is never read or written.
+    """
+    stack = [("", str(root))]
     while stack:
-        folder = stack.pop()
+        prefix, folder = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as listing:
+                entries = list(listing)
         except OSError as error:
             logger.warning("cannot list %s: %s", folder, error.strerror)
             continue
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
+            relative = prefix + entry.name
+            if entry.is_symlink():
+                continue
+            if entry.is_dir():
                 if entry.name not in SKIPPED_FOLDERS and not os.path.exists(
                     os.path.join(entry.path, "pyvenv.cfg")
                 ):
-                    stack.append(Path(entry.path))
-            elif entry.is_file(follow_symlinks=False) or entry.is_symlink():
-                yield Path(entry.path)
+                    stack.append((relative + "/", entry.path))
+            elif entry.is_file():
+                yield relative, entry.path
 
 
 def _other_files(
@@ -632,21 +641,12 @@ def _other_files(
     hosts |= {h.lower() for h in hosts}
     if not hosts:
         return
-    for path in walk(root):
-        relative = path.relative_to(root).as_posix()
+    for relative, path in walk(root):
         if relative in skip:
             continue
-        if path.is_symlink():
-            resolved = path.resolve()
-            if not resolved.is_file():
-                continue
-            try:
-                resolved.relative_to(root)
-            except ValueError:
-                continue  # a link out of the project: never read, never written
-            continue  # the file it points to is visited under its own name
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as stream:
+                data = stream.read()
         except OSError as error:
             logger.warning("cannot read %s: %s", relative, error.strerror)
             continue
@@ -697,7 +697,19 @@ def _rewrite_other(
         )
         return "other", outcome
     logger.debug("%s: %s codemod", relative, kind)
-    return kind, _codemod(kind).rewrite(text, relative, migration)
+    codemod = _codemod(kind)
+    planned: Outcome = codemod.rewrite(text, relative, migration)
+    if planned.edits and not planned.blocked:
+        # Checked right away, while the codemod still holds what it parsed.
+        try:
+            planned.result = planned.applied()
+        except spans.OverlappingEdits as error:
+            _refuse(planned, f"overlapping edits: {error}")
+        else:
+            problem = codemod.check(text, planned.result, migration)
+            if problem:
+                _refuse(planned, str(problem))
+    return kind, planned
 
 
 # --- verification
@@ -713,6 +725,8 @@ def _verify(
     """Apply every file's edits in memory and check them with its own reader."""
     results: dict[str, str] = {}
     for relative, (kind, outcome, _path, _w) in outcomes.items():
+        if kind not in ("deploy", "secrets"):
+            continue  # verified as soon as it was planned
         if not outcome.edits or outcome.blocked:
             continue
         try:
@@ -721,17 +735,13 @@ def _verify(
             _refuse(outcome, f"overlapping edits: {error}")
             continue
         results[relative] = outcome.result
-        if kind == "deploy":
-            continue
         if kind == "secrets":
             added, removed = secrets_expected[relative]
             problem = _codemod("secrets_file").check(
                 outcome.text, outcome.result, relative, added, removed
             )
-        else:
-            problem = _codemod(kind).check(outcome.text, outcome.result, migration)
-        if problem:
-            _refuse(outcome, str(problem))
+            if problem:
+                _refuse(outcome, str(problem))
 
     deploy_results = {
         f.display: results[f.display] for f in dp.files if f.display in results

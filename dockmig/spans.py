@@ -174,14 +174,6 @@ def column_number(text: str, offset: int) -> int:
     return offset - line_start(text, offset) + 1
 
 
-def indentation(text: str, start: int) -> str:
-    """The leading blanks of the line starting at `start`."""
-    end = start
-    while end < len(text) and text[end] in " \t":
-        end += 1
-    return text[start:end]
-
-
 class LineIndex:
     """Line starts of one text, for turning marks into offsets many times."""
 

@@ -293,8 +293,15 @@ class Tree:
                 yield from self.sequences(item)
 
 
-def compose(source: str, environ: Mapping[str, str] | None = None) -> Tree:
-    """Compose `source` (rendered as ERB first when `environ` is given)."""
+def compose(
+    source: str, environ: Mapping[str, str] | None = None, *, comments: bool = True
+) -> Tree:
+    """Compose `source` (rendered as ERB first when `environ` is given).
+
+    Without `comments` the plain scanner is used: it does not collect
+    comments, which no codemod reads from the tree, and is faster on files
+    full of them.
+    """
     body = source[1:] if source.startswith("\ufeff") else source
     if environ is None:
         rendered = erb.Rendered(source=body, text=body)
@@ -302,7 +309,7 @@ def compose(source: str, environ: Mapping[str, str] | None = None) -> Tree:
         rendered = erb.render(body, environ)
     if len(body) != len(source):
         rendered = _shifted(rendered, source)
-    yaml = YAML(typ="rt")
+    yaml = YAML(typ="rt" if comments else "safe", pure=True)
     yaml.Composer = _SiteComposer
     try:
         root = yaml.compose(rendered.text)
