@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockmig import bundled
 from dockmig.findings import Severity, format_path
-from dockmig.yaml11 import ruby_type_name
+from dockmig.yaml11 import Symbol, ruby_type_name
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, ValidationError
@@ -117,8 +117,10 @@ def string_keys(data: Any) -> tuple[Any, dict[tuple[Any, ...], Any]]:
             return value
         if isinstance(value, dict):
             result = {}
+            # Kamal looks `restart` up under both spellings inside options.
+            plain = depth == 0 or (bool(path) and path[-1] == "options")
             for key, item in value.items():
-                text = _key_text(key)
+                text = _key_text(key, plain_symbols=plain)
                 originals[(*path, text)] = key
                 result[text] = convert(item, (*path, text), depth + 1)
             return result
@@ -131,7 +133,12 @@ def string_keys(data: Any) -> tuple[Any, dict[tuple[Any, ...], Any]]:
     return convert(data, (), 0), originals
 
 
-def _key_text(key: Any) -> str:
+def _key_text(key: Any, *, plain_symbols: bool) -> str:
+    # Kamal turns top-level string keys into symbols, so `:service:` and
+    # `service:` mean the same there; elsewhere a symbol key never equals the
+    # string key Kamal looks for, so it must not pass for one.
+    if isinstance(key, Symbol) and not plain_symbols:
+        return f":{key}"
     if isinstance(key, bool):
         return "true" if key else "false"
     if key is None:

@@ -52,13 +52,8 @@ FAMILIES = {
 SCHEMA_SPEAKS = {"service-missing", "roleproxy-ssl-needs-own-host"}
 
 
-# Kamal accepts these, the deploy schema's `service` pattern does not (it
-# anchors at the whole value and knows no Unicode case folding). Strict, so
-# the marks must go once schemas/kamal-deploy.schema.json is fixed.
-SCHEMA_TOO_STRICT = {
-    "service-kelvin-sign": "Ruby's /i lets the Kelvin sign stand for k",
-    "service-multiline-one-good-line": "Ruby's ^ and $ match at each line",
-}
+# Cases where the schema refuses what Kamal accepts (none at present).
+SCHEMA_TOO_STRICT: dict[str, str] = {}
 
 
 def _params() -> list[object]:
