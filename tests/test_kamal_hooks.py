@@ -161,3 +161,106 @@ def test_symlinked_hook_is_refused(project: Path, tmp_path: Path) -> None:
     (hooks / "pre-build").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(DockmigError, match="not a regular file"):
         kamal_hooks.install(project)
+
+
+# -- the installed hooks against the real `dockmig doctor` ---------------------------
+
+
+def _real_dockmig() -> Path:
+    """The dockmig this test runs under: its console script, as Kamal would find it."""
+    import sys
+
+    found = shutil.which("dockmig", path=str(Path(sys.executable).parent))
+    assert found is not None, "install dockmig into the test environment (pip -e .)"
+    return Path(found)
+
+
+@pytest.fixture
+def migrated(
+    project: Path, registries: object, pki: object, dns_server: object
+) -> Path:
+    """The Knot example moved to a registry the test runs (TLS, htpasswd, DNS)."""
+    from tests.services import REGISTRY_NAME
+
+    registry = registries.get("tls-basic")  # type: ignore[attr-defined]
+    dns = dns_server({REGISTRY_NAME: ["127.0.0.1"]})  # type: ignore[operator]
+    host = f"{REGISTRY_NAME}:{registry.port}"
+    deploy = project / "config/deploy.yml"
+    deploy.write_text(
+        deploy.read_text().replace(
+            "  server: localhost:5555\n",
+            f"  server: {host}\n  username: testuser\n"
+            "  password:\n    - KNOT_REGISTRY_PASSWORD\n",
+        )
+    )
+    common = project / ".kamal/secrets-common"
+    common.write_text(
+        common.read_text() + "KNOT_REGISTRY_PASSWORD=$KNOT_REGISTRY_PASSWORD\n"
+    )
+    (project / ".dockmig.yml").write_text(
+        f"registry:\n  host: {host}\n  expected_ip: 127.0.0.1\n"
+        f"  ca_file: {pki.ca}\n"  # type: ignore[attr-defined]
+        f"doctor:\n  dns_server: {dns.address}\n  deadline: 20\n"
+    )
+    return project
+
+
+@pytest.mark.registry
+@pytest.mark.dns
+def test_installed_pre_deploy_hook_passes_with_real_doctor(
+    migrated: Path, tmp_path: Path, canary_password: str
+) -> None:
+    # Kamal reads .kamal/secrets-common and .kamal/secrets.staging for staging.
+    (migrated / ".kamal/secrets.staging").write_text(
+        "FALKORDB_PASSWORD=$FALKORDB_PASSWORD\n"
+    )
+    kamal_hooks.install(migrated)
+    env = kamal_env(
+        _real_dockmig(),
+        tmp_path,
+        KAMAL_DESTINATION="staging",
+        KNOT_REGISTRY_PASSWORD=canary_password,
+        FALKORDB_PASSWORD="not-a-real-one",
+    )
+    result = run_hook(migrated, "pre-deploy", env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "registry.login" in result.stdout
+    assert canary_password not in result.stdout + result.stderr
+
+
+@pytest.mark.registry
+@pytest.mark.dns
+def test_installed_hook_checks_kamal_s_destination_and_stops_the_deploy(
+    migrated: Path, tmp_path: Path, canary_password: str
+) -> None:
+    # FALKORDB_PASSWORD is only in .kamal/secrets, which Kamal does not read
+    # for a destination: the staging deploy would start without it.
+    kamal_hooks.install(migrated)
+    env = kamal_env(
+        _real_dockmig(),
+        tmp_path,
+        KAMAL_DESTINATION="staging",
+        KNOT_REGISTRY_PASSWORD=canary_password,
+        FALKORDB_PASSWORD="not-a-real-one",
+    )
+    result = run_hook(migrated, "pre-deploy", env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    failed = [line for line in result.stdout.splitlines() if "kamal.secrets" in line]
+    assert failed and "FALKORDB_PASSWORD" in failed[0]
+
+
+def test_installed_pre_build_hook_stops_when_the_engine_is_down(
+    project: Path, tmp_path: Path
+) -> None:
+    kamal_hooks.install(project)
+    env = kamal_env(
+        _real_dockmig(),
+        tmp_path,
+        DOCKER_HOST=f"unix://{tmp_path}/no-engine.sock",
+        DOCKER_CONFIG=str(tmp_path / "docker-config"),
+        HOME=str(tmp_path),
+    )
+    result = run_hook(project, "pre-build", env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    engine = [line for line in result.stdout.splitlines() if "docker.engine" in line]
+    assert engine and "no-engine.sock" in engine[0]
