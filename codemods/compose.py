@@ -38,6 +38,7 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
     """Every scalar value's image references to the old hosts get the new host."""
     outcome = Outcome(display, text)
     tree = _composed(text)
+
     if tree.root is None:
         if tree.error and migration.mentions(text):
             outcome.note(
@@ -47,8 +48,10 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
                 blocking=True,
             )
         return outcome
+
     for path, node in tree.scalars(tree.root):
         yamlspans.rewrite_scalar(tree, node, path, migration, outcome)
+
     return outcome
 
 
@@ -61,27 +64,35 @@ def check(before: str, after: str, migration: Migration) -> str:
     """
     old = _composed(before)
     new = yamlspans.compose(after, comments=False)
+
     if new.root is None:
         return f"does not load as YAML after the edit ({new.error})"
+
     return _same(old.root, new.root, migration, ())
 
 
 def _same(old: Node | None, new: Node | None, migration: Migration, path: Path) -> str:
     where = "/".join(map(str, path)) or "the document"
+
     if old is None or new is None:
         return "" if old is new else f"{where}: present on one side only"
+
     if type(old) is not type(new) or old.tag != new.tag:
         return f"{where}: the node changed kind or type"
+
     if getattr(old, "anchor", None) != getattr(new, "anchor", None):
         return f"{where}: the anchor changed"
+
     if yamlspans.is_alias(old):
         same_name = yamlspans.alias_name(old) == yamlspans.alias_name(new)
         return "" if same_name else f"{where}: the alias changed"
+
     if isinstance(old, ScalarNode):
         changed = migration.replace(old.value) != new.value
         if old.style != getattr(new, "style", None) or changed:
             return f"{where}: the value is not the intended one"
         return ""
+
     if isinstance(old, SequenceNode):
         if len(old.value) != len(new.value):
             return f"{where}: the number of items changed"
@@ -90,6 +101,7 @@ def _same(old: Node | None, new: Node | None, migration: Migration, path: Path) 
             if found:
                 return found
         return ""
+
     if isinstance(old, MappingNode):
         if len(old.value) != len(new.value):
             return f"{where}: the number of keys changed"
@@ -107,4 +119,5 @@ def _same(old: Node | None, new: Node | None, migration: Migration, path: Path) 
             if found:
                 return found
         return ""
+
     return f"{where}: an unknown kind of node"

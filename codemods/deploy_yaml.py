@@ -93,6 +93,18 @@ class DeployPlan:
     released_secrets: set[str] = field(default_factory=set)
 
 
+_LITERAL_PASSWORD = re.compile(r"^[ \t-]*password[ \t]*:[ \t]*(?![\s#\[&*!|>]|<%)")
+
+
+def literal_password_lines(text: str) -> set[int]:
+    """Lines that write a registry password itself: never shown in a diff."""
+    return {
+        number
+        for number, line in enumerate(text.splitlines(), start=1)
+        if _LITERAL_PASSWORD.match(line)
+    }
+
+
 def environment(environ: Mapping[str, str], destination: str | None) -> dict[str, str]:
     """Kamal sets KAMAL_DESTINATION before rendering, and unsets it without -d."""
     result = dict(environ)
@@ -135,6 +147,7 @@ def merged_data(
     env = environment(environ, destination)
     data: Any = None
     positions: dict[tuple[Any, ...], Any] = {}
+
     for index, deploy_file in enumerate(chain):
         text = texts.get(deploy_file.display, deploy_file.text) if texts else None
         doc = document.parse(
@@ -147,6 +160,7 @@ def merged_data(
             data, positions = value, dict(doc.positions)
         else:
             data, positions = project.deep_merge(data, positions, value, doc.positions)
+
     return data, True
 
 
@@ -161,10 +175,13 @@ def normalised(value: Any, rendered: erb.Rendered) -> Any:
             ),
             value,
         )
+
     if isinstance(value, dict):
         return {k: normalised(v, rendered) for k, v in value.items()}
+
     if isinstance(value, list):
         return [normalised(v, rendered) for v in value]
+
     return value
 
 
@@ -211,12 +228,16 @@ class _Planner:
     def run(self) -> DeployPlan:
         for target in self.moving:
             self.target(target)
+
         for block, values in self.additions.values():
             block.add(values, self)
+
         for block, entries in self.removals.values():
             block.remove(entries, self)
+
         for deploy_file in self.dp.files:
             self.references(deploy_file)
+
         return self.plan
 
     def target(self, target: DeployTarget) -> None:
@@ -236,11 +257,34 @@ class _Planner:
         elif not same:
             for key in ("username", "password"):
                 self.release(registries, key)
+            self.remote_builder(target)
         self.image_prefix(target, old)
+
+    def remote_builder(self, target: DeployTarget) -> None:
+        """Kamal tunnels a local registry to a remote builder only over SSH."""
+        data = target.data if isinstance(target.data, dict) else {}
+        builder = data.get("builder")
+        remote = builder.get("remote") if isinstance(builder, dict) else None
+        if not isinstance(remote, str) or remote.startswith("ssh://"):
+            return
+
+        for deploy_file in reversed(target.files):
+            entry = deploy_file.tree.lookup(deploy_file.root, "builder")
+            found = deploy_file.tree.lookup(entry.value, "remote") if entry else None
+            if found is not None:
+                self.block(
+                    deploy_file,
+                    found.value,
+                    f"{target.label}: with a local registry Kamal needs builder/remote "
+                    "to be an ssh:// URL (it tunnels the registry over SSH); change it "
+                    "or build on this machine",
+                )
+                return
 
     def registries(self, target: DeployTarget) -> list[_Registry] | None:
         """The `registry` mapping of each file of the target, base first."""
         found = []
+
         for deploy_file in target.files:
             entry = deploy_file.tree.lookup(deploy_file.root, "registry")
             if entry is None:
@@ -254,12 +298,14 @@ class _Planner:
                 )
                 return None
             found.append(_Registry(deploy_file, entry))
+
         return found
 
     # the three registry keys
 
     def server(self, target: DeployTarget, registries: list[_Registry]) -> None:
         written = False
+
         for registry in registries:
             entry = registry.lookup("server")
             if entry is not None:
@@ -267,6 +313,7 @@ class _Planner:
                 self.set_scalar(
                     registry.file, entry, self.migration.new_host, "registry/server"
                 )
+
         if not written:
             self.add(
                 target, registries, "server", _Value("scalar", self.migration.new_host)
@@ -275,14 +322,17 @@ class _Planner:
     def username(self, target: DeployTarget, registries: list[_Registry]) -> None:
         wanted = self.migration.username
         written = False
+
         for registry in registries:
             entry = registry.lookup("username")
             if entry is not None:
                 written = True
                 if wanted is not None:
                     self.set_scalar(registry.file, entry, wanted, "registry/username")
+
         if written:
             return
+
         if wanted is None:
             self.block(
                 target.files[0],
@@ -299,12 +349,14 @@ class _Planner:
         secret = self.migration.password_secret
         written = False
         looked_up = False
+
         for registry in registries:
             entry = registry.lookup("password")
             if entry is not None:
                 written = True
                 if secret is not None:
                     looked_up = self.set_secret(registry.file, entry, secret)
+
         if not written:
             if secret is None:
                 self.block(
@@ -321,6 +373,7 @@ class _Planner:
         # as it is, its secrets files included.
         data = target.data if isinstance(target.data, dict) else {}
         before = registry_of(data) if isinstance(registry_of(data), dict) else {}
+
         if looked_up and (moves or before.get("password") != [secret]):
             self.plan.needs_secret.append(target)
 
@@ -453,6 +506,7 @@ class _Planner:
         node = yamlspans.target(entry.value)
         found = tree.span(node)
         tag = self.erb_tag(deploy_file, entry) if found is None else None
+
         if tag is not None and label != "registry/server":
             if self.claim(deploy_file, tag.start, "value"):
                 replacement = yamlspans.format_scalar(value, None)
@@ -463,6 +517,7 @@ class _Planner:
                     tag.start, f"{label} was computed by ERB; set to {value}"
                 )
             return
+
         if found is None:
             self.block(
                 deploy_file,
@@ -472,6 +527,7 @@ class _Planner:
             )
             return
         self.handled.add((deploy_file.display, found[0]))
+
         if isinstance(node, ScalarNode) and node.style not in ("|", ">"):
             if node.value == value or not self.claim(deploy_file, found[0], "value"):
                 return
@@ -548,6 +604,7 @@ class _Planner:
         assert match is not None
         code_start = deploy_file.text.index(tag.code, tag.start)
         start = code_start + match.start("name")
+
         if match.group("name") == secret or not self.claim(deploy_file, start, "erb"):
             return
         deploy_file.outcome.edits.append(
@@ -569,16 +626,20 @@ class _Planner:
         text = deploy_file.text
         tree = deploy_file.tree
         position = self.after_colon(deploy_file, entry)
+
         while position < len(text) and text[position] in " \t":
             position += 1
+
         if not text.startswith("<%=", position) or tree.rendered.is_conditional(
             position
         ):
             return None
+
         for tag in tree.rendered.tags:
             if tag.start == position and tag.kind == "output":
                 rest = text[tag.end : spans.line_end(text, tag.end)].strip()
                 return tag if not rest or rest.startswith("#") else None
+
         return None
 
     def after_colon(self, deploy_file: DeployFile, entry: yamlspans.Entry) -> int:
@@ -622,11 +683,14 @@ class _Planner:
         """Say which other places change with an anchored value."""
         tree = deploy_file.tree
         anchors = set(entry.via)
+
         if yamlspans.is_alias(entry.value):
             anchors.add(yamlspans.alias_name(entry.value))
+
         for node in (yamlspans.target(entry.value), entry.mapping):
             if _anchored(node, deploy_file):
                 anchors.add(str(node.anchor))
+
         if not anchors or not self.claim(
             deploy_file, -2, label + repr(sorted(anchors))
         ):
@@ -648,9 +712,11 @@ class _Planner:
     def references(self, deploy_file: DeployFile) -> None:
         """Image references to the old hosts anywhere else in the file."""
         hosts = [h.lower() for h in self.migration.old_hosts]
+
         if not hosts:
             return
         tree = deploy_file.tree
+
         for path, node in tree.scalars(tree.root):
             if not any(h in str(node.value).lower() for h in hosts):
                 continue
@@ -698,6 +764,7 @@ def _insert_lines(
     text = outcome.text
     eol = spans.line_ending(text)
     body = eol.join(new_lines)
+
     if at >= len(text) and text and not text.endswith(("\n", "\r")):
         outcome.edits.append(spans.Edit(at, at, eol + body, order=order))
     else:
@@ -781,6 +848,7 @@ class _Block:
         """The line just after the key that opens this mapping."""
         position = spans.line_start(self.text, self.offset(self.pairs()[0][0]))
         column = self.column()
+
         while True:
             previous = spans.previous_line(self.text, position)
             if previous < 0:
@@ -799,6 +867,7 @@ class _Block:
         column = self.column()
         end = spans.next_line(self.text, self.tree.content_end(self.node))
         position = end
+
         while position < len(self.text):
             line = self.line(position)
             if yamlspans.is_comment(line) and _indentation_width(line) >= column:
@@ -806,22 +875,26 @@ class _Block:
             elif not yamlspans.is_blank(line):
                 break
             position = spans.next_line(self.text, position)
+
         return end
 
     def templates(self) -> dict[str, _Template]:
         """Commented-out keys at this mapping's column, by key."""
         found: dict[str, _Template] = {}
+
         if self.node is None or self.flow or not self.pairs():
             return found
         column = self.column()
         position = self.opening()
         limit = self.region_end()
+
         while position < limit:
             line = self.line(position)
             key = yamlspans.template_key(line) if yamlspans.is_comment(line) else None
             if key in KEYS and key not in found and _indentation_width(line) == column:
                 found[key] = self.template_at(position, limit, column)
             position = spans.next_line(self.text, position)
+
         return found
 
     def template_at(self, start: int, limit: int, column: int) -> _Template:
@@ -829,6 +902,7 @@ class _Block:
         end = spans.line_end(self.text, start)
         offset = 2
         position = spans.next_line(self.text, start)
+
         while position < limit:
             line = self.line(position)
             if not (
@@ -842,6 +916,7 @@ class _Block:
                 offset = _after_hash(line) - gap
             end = spans.line_end(self.text, position)
             position = spans.next_line(self.text, position)
+
         return _Template(start, end, offset)
 
     def list_style(self) -> tuple[bool, int]:
@@ -852,18 +927,22 @@ class _Block:
             if isinstance(v, SequenceNode) and not yamlspans.is_alias(v)
         ]
         candidates = pairs or list(self.tree.sequences(self.file.root))
+
         if not candidates:
             return False, 2
         flows = sum(1 for _k, v in candidates if v.flow_style)
+
         if flows * 2 > len(candidates):
             return True, 0
         offsets: dict[int, int] = {}
+
         for key, value in candidates:
             if value.flow_style:
                 continue
             dash = yamlspans.column_of(self.text, self.offset(value))
             column = yamlspans.column_of(self.text, self.offset(key))
             offsets[dash - column] = offsets.get(dash - column, 0) + 1
+
         return False, max(offsets, key=lambda o: (offsets[o], o)) if offsets else 2
 
     def secret_value(self, secret: str, style: tuple[bool, int]) -> str:
@@ -883,8 +962,10 @@ class _Block:
                 value.text, self.sibling_style()
             )
         style = self.list_style()
+
         if list_offset is not None and not style[0]:
             style = (False, list_offset)
+
         return f"{key}:" + self.secret_value(value.text, style)
 
     def sibling_style(self) -> str | None:
@@ -913,6 +994,7 @@ class _Block:
         templates = self.templates()
         present = {str(k.value): v for k, v in self.pairs()}
         inserts: dict[int, list[str]] = {}
+
         for key in KEYS:
             if key not in values:
                 continue
@@ -930,36 +1012,44 @@ class _Block:
                 indent + self.entry_text(key, values[key])
             )
             outcome.note(min(at, max(len(self.text) - 1, 0)), f"registry/{key} added")
+
         for at, new_lines in inserts.items():
             _insert_lines(outcome, at, new_lines, order=1)
 
     def insert_point(self, key: str, present: dict[str, Node]) -> int:
         """After the key that comes before it (server, username, password)."""
         earlier = [k for k in KEYS[: KEYS.index(key)] if k in present]
+
         if earlier:
             return spans.next_line(
                 self.text, self.tree.content_end(present[earlier[-1]])
             )
+
         if "<<" in present:
             # Keys written after `<<` win over merged ones (Psych's order).
             return spans.next_line(self.text, self.tree.content_end(present["<<"]))
+
         if not any(k in present for k in KEYS[KEYS.index(key) + 1 :]):
             return spans.next_line(
                 self.text, self.tree.content_end(self.pairs()[-1][1])
             )
+
         return self.opening()
 
     def add_flow(self, values: dict[str, _Value], planner: _Planner) -> None:
         assert self.node is not None
         found = self.tree.span(self.node)
+
         if found is None:
             planner.block(
                 self.file, self.node, "registry is written by ERB; edit it by hand"
             )
             return
         close = found[1] - 1
+
         while close > found[0] and self.text[close] != "}":
             close -= 1
+
         while close > found[0] and self.text[close - 1] in " \t":
             close -= 1
         keys = [k for k in KEYS if k in values]
@@ -1042,6 +1132,7 @@ class _Block:
         key_span = self.tree.span(entry.key)
         node = yamlspans.target(entry.value)
         tag = planner.erb_tag(self.file, entry)
+
         if key_span is None or (tag is None and self.tree.span(node) is None):
             planner.block(
                 self.file,
@@ -1050,6 +1141,7 @@ class _Block:
             )
             return
         value_end = max(self.tree.content_end(entry.value), tag.end if tag else 0)
+
         if self.flow:
             start, end = self.flow_removal(key_span[0], value_end)
         else:
@@ -1057,8 +1149,10 @@ class _Block:
         outcome = self.file.outcome
         outcome.edits.append(spans.Edit(start, end, ""))
         password = entry if entry.key.value == "password" else None
+
         if label and isinstance(node, MappingNode):
             password = self.tree.lookup(node, "password")
+
         if (
             password is not None
             and isinstance(yamlspans.target(password.value), ScalarNode)
@@ -1101,17 +1195,22 @@ class _Block:
     def flow_removal(self, key_start: int, value_end: int) -> tuple[int, int]:
         text = self.text
         position = key_start
+
         while position > 0 and text[position - 1] in " \t\r\n":
             position -= 1
+
         if position > 0 and text[position - 1] == ",":
             return position - 1, value_end
         end = value_end
+
         while end < len(text) and text[end] in " \t":
             end += 1
+
         if text.startswith(",", end):
             end += 1
             while end < len(text) and text[end] in " \t":
                 end += 1
+
         return key_start, end
 
 
@@ -1194,6 +1293,7 @@ def _shared_sites(deploy_file: DeployFile, regions: list[tuple[int, int]]) -> se
     """Alias sites of every anchor whose definition an edit touches."""
     tree = deploy_file.tree
     sites: set[int] = set()
+
     for name, node in tree.anchors().items():
         start = tree.src(node.start_mark.index)
         end = tree.src_end(node.end_mark.index)
@@ -1201,6 +1301,7 @@ def _shared_sites(deploy_file: DeployFile, regions: list[tuple[int, int]]) -> se
             start <= a <= end for a, _b in regions
         ):
             sites.update(tree.sites_of((name,)))
+
     return sites
 
 
@@ -1211,12 +1312,14 @@ def _edited_regions(
     old_regions = []
     new_regions = []
     shift = 0
+
     for edit in sorted(edits, key=lambda e: (e.start, e.end > e.start, e.order)):
         if edit.end > edit.start:
             old_regions.append((edit.start, edit.end))
         new_start = edit.start + shift
         new_regions.append((new_start, new_start + len(edit.replacement)))
         shift += len(edit.replacement) - (edit.end - edit.start)
+
     return old_regions, new_regions
 
 
@@ -1228,14 +1331,17 @@ def _located(
     index: spans.LineIndex,
 ) -> bool:
     position = doc.positions.get(path)
+
     if position is None:
         return False
+
     for mark in (position.value, position.key):
         if mark is None:
             continue
         offset = index.offset(mark.line, mark.column)
         if offset in sites or any(start <= offset < end for start, end in regions):
             return True
+
     return False
 
 
@@ -1252,11 +1358,14 @@ def _differences(
                 found.extend(_differences(old[key], new[key], (*path, key)))
         found.extend(((*path, key), "was added") for key in new if key not in old)
         return found
+
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         found = []
         for index, (left, right) in enumerate(zip(old, new, strict=True)):
             found.extend(_differences(left, right, (*path, index)))
         return found
+
     if old == new and type(old) is type(new):
         return []
+
     return [(path, "changed")]

@@ -78,16 +78,20 @@ def _pulls(text: str, instruction: Instruction, offset: int) -> bool:
     if instruction.keyword == "FROM":
         return True
     word_start = offset
+
     while word_start > instruction.start and not text[word_start - 1].isspace():
         word_start -= 1
     word = text[word_start:offset]
+
     if instruction.keyword == "ARG":
         return "=" in word and word.index("=") == len(word) - 1
+
     return word.startswith(("--from=", "--mount=")) and word.endswith("from=")
 
 
 def rewrite(text: str, display: str, migration: Migration) -> Outcome:
     outcome = Outcome(display, text)
+
     for instruction in instructions(text):
         body = text[instruction.start : instruction.end]
         for mention in migration.mentions(body):
@@ -112,6 +116,7 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
                 )
             if message:
                 outcome.note(start, f"{instruction.keyword} {message}")
+
     return outcome
 
 

@@ -227,6 +227,7 @@ class _Moved(ast.NodeTransformer):
                 )
             else:
                 self.visit(part)
+
         return node
 
     def move(self, value: str) -> str:

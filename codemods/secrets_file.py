@@ -89,6 +89,7 @@ def remove(outcome: Outcome, name: str) -> bool:
     """Plan the removal of a `NAME=$NAME` line; False when there is none."""
     text = outcome.text
     pattern = re.compile(_PASS_THROUGH.format(name=re.escape(name)))
+
     for start, end, after in spans.lines(text):
         if not pattern.match(text[start:end]):
             continue
@@ -100,21 +101,25 @@ def remove(outcome: Outcome, name: str) -> bool:
             outcome.edits.append(spans.Edit(start, after, ""))
         outcome.note(start, f"{name} removed: no deploy config uses it any more")
         return True
+
     return False
 
 
 def secret_lines(text: str, display: str) -> set[int]:
     """Lines that may show a secret's value: literals, commands, commented values."""
     found: set[int] = set()
+
     for entry in parse(text, display).entries:
         if entry.kind in (ValueKind.REFERENCE, ValueKind.EMPTY):
             continue
         last = spans.line_number(text, max(entry.span[0], entry.span[1] - 1))
         found.update(range(entry.line, last + 1))
+
     for number, (start, end, _after) in enumerate(spans.lines(text), start=1):
         match = _COMMENTED.match(text[start:end])
         if match and match.group("value") and not match.group("value").startswith("$"):
             found.add(number)
+
     return found
 
 
@@ -143,6 +148,7 @@ def check(
     new = parse(after, display)
     old_entries = {e.name: (e.kind, e.references, e.text) for e in old.entries}
     new_entries = {e.name: (e.kind, e.references, e.text) for e in new.entries}
+
     for name in added:
         entry = new.get(name)
         if (
@@ -151,15 +157,19 @@ def check(
             or entry.kind is not ValueKind.REFERENCE
         ):
             return f"{display}: {name} is not defined as ${name} after the edit"
+
     for name in removed:
         if name in new_entries:
             return f"{display}: {name} is still defined after the edit"
+
     for name, value in old_entries.items():
         if name in removed:
             continue
         if new_entries.get(name) != value:
             return f"{display}: the definition of {name} changed"
     unexpected = set(new_entries) - set(old_entries) - added
+
     if unexpected:
         return f"{display}: unexpected new definitions {', '.join(sorted(unexpected))}"
+
     return ""

@@ -40,6 +40,7 @@ def comments(text: str) -> list[tuple[int, int]]:
     pending: list[tuple[str, bool]] = []
     index = 0
     length = len(text)
+
     while index < length:
         char = text[index]
         if char == "\\" and quote != "'":
@@ -72,12 +73,14 @@ def comments(text: str) -> list[tuple[int, int]]:
             pending = []
             continue
         index += 1
+
     return found
 
 
 def _skip_heredocs(text: str, start: int, pending: list[tuple[str, bool]]) -> int:
     """Past the bodies of the here-documents opened on the line just ended."""
     position = start
+
     for delimiter, tabs in pending:
         while position < len(text):
             end = spans.line_end(text, position)
@@ -85,16 +88,18 @@ def _skip_heredocs(text: str, start: int, pending: list[tuple[str, bool]]) -> in
             position = spans.next_line(text, position)
             if (line.lstrip("\t") if tabs else line) == delimiter:
                 break
+
     return position
 
 
 def rewrite(text: str, display: str, migration: Migration) -> Outcome:
     outcome = Outcome(display, text)
     skipped = comments(text)
-    for mention in references.mentions(text, migration.old_hosts):
+
+    for mention in migration.mentions(text):
         if any(a <= mention.start < b for a, b in skipped):
             continue
-        if mention.kind == references.IMAGE:
+        if migration.moves(text, mention):
             outcome.edits.append(
                 spans.Edit(mention.start, mention.end, migration.new_host)
             )
@@ -102,20 +107,19 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
                 mention.start, f"image reference moved to {migration.new_host}"
             )
             continue
-        if _split(text, mention.end):
+
+        if mention.kind == references.BARE and _split(text, mention.end):
             outcome.note(
                 mention.start,
                 "the old registry host is split from the image name across quoted "
                 "pieces; join them and run dockmig again, or edit by hand",
                 blocking=True,
             )
-        elif references.distinctive(mention.host):
-            what = "a URL" if mention.kind == references.URL else "a bare host name"
-            outcome.note(
-                mention.start,
-                f"names the old registry in {what}, not in an image reference; left "
-                "as it is, check it by hand",
-            )
+            continue
+        message = migration.leftover(text, mention)
+        if message:
+            outcome.note(mention.start, message)
+
     return outcome
 
 

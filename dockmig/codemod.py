@@ -61,9 +61,11 @@ class Migration:
                 f"names an image on the shared registry {mention.host} that is not "
                 "this app's; left as it is"
             )
+
         if not references.distinctive(mention.host):
             return None
         what = "a URL" if mention.kind == references.URL else "a bare host name"
+
         return (
             f"names the old registry in {what}, not in an image reference; left as "
             "it is, check it by hand"
@@ -123,13 +125,17 @@ class Outcome:
 def redact_line(line: str) -> str:
     """Keep a line's key (`NAME=`, `password:`, `- `), hide the value after it."""
     stripped = line.rstrip()
+
     if stripped.endswith(":"):
         return line
     equals = line.find("=")
+
     if equals >= 0:
         return line[: equals + 1] + REDACTED
+
     for marker in (": ", ":\t", "- "):
         index = line.find(marker)
         if index >= 0:
             return line[: index + len(marker)] + REDACTED
+
     return line[: len(line) - len(line.lstrip())] + REDACTED

@@ -64,7 +64,9 @@ def _pattern(hosts: tuple[str, ...]) -> re.Pattern[str]:
     # Longest first, so `registry.example.com/ns` wins over `registry.example.com`.
     alternatives = "|".join(re.escape(h) for h in sorted(hosts, key=len, reverse=True))
     return re.compile(
-        rf"(?<![A-Za-z0-9_.-])(?P<host>{alternatives})(?![A-Za-z0-9_.:-])",
+        # A shell default (`${REGISTRY:-host}`) puts `-` before the host.
+        rf"(?:(?<=:-)|(?<=:=)|(?<![A-Za-z0-9_.-]))"
+        rf"(?P<host>{alternatives})(?![A-Za-z0-9_.:-])",
         re.IGNORECASE,
     )
 
@@ -72,12 +74,15 @@ def _pattern(hosts: tuple[str, ...]) -> re.Pattern[str]:
 def mentions(text: str, hosts: Iterable[str]) -> list[Mention]:
     """Every occurrence of one of `hosts` in `text`, classified."""
     wanted = tuple(sorted({h for h in hosts if h}))
+
     if not wanted:
         return []
     found = []
+
     for match in _pattern(wanted).finditer(text):
         start, end = match.span("host")
         found.append(Mention(start, end, match.group("host"), _kind(text, start, end)))
+
     return found
 
 
@@ -120,8 +125,10 @@ def moves(text: str, mention: Mention, own: Iterable[str]) -> bool:
     """
     if mention.kind != IMAGE:
         return False
+
     if not shared(mention.host):
         return True
+
     return repository(text, mention.end + 1) in {o.lower() for o in own}
 
 
@@ -132,6 +139,7 @@ def replace_images(
     pieces = []
     position = 0
     own = tuple(own)
+
     for mention in mentions(text, hosts):
         if not moves(text, mention, own):
             continue
@@ -139,6 +147,7 @@ def replace_images(
         pieces.append(new_host)
         position = mention.end
     pieces.append(text[position:])
+
     return "".join(pieces)
 
 

@@ -142,6 +142,7 @@ class _Files:
         path = self.root / relative
         resolved = path.resolve()
         writable = self.inside(resolved)
+
         if not path.exists():
             if not missing_ok:
                 raise DockmigError("not found", path=relative)
@@ -151,6 +152,7 @@ class _Files:
                 resolved, relative, document.read_text(resolved, relative), writable
             )
         self.sources[relative] = source
+
         return source
 
 
@@ -225,6 +227,11 @@ def plan(options: Options) -> Plan:
         is_new = known is not None and known.text is None
         if after == outcome.text and not is_new:
             continue
+        if kind == "deploy":
+            outcome.secret_lines_before |= deploy_yaml.literal_password_lines(
+                outcome.text
+            )
+            outcome.secret_lines_after |= deploy_yaml.literal_password_lines(after)
         if not writable:
             result.notes.append(
                 Note(
@@ -256,6 +263,7 @@ def _current_servers(
 ) -> dict[str | None, str | None]:
     """Each target's registry server now (None: Docker Hub or unreadable)."""
     servers: dict[str | None, str | None] = {}
+
     for target in dp.targets:
         if not target.readable:
             env = deploy_yaml.environment(environ, target.destination)
@@ -267,6 +275,7 @@ def _current_servers(
             notes.append(_erb_server(target))
             target.readable = False
         servers[target.destination] = server
+
     return servers
 
 
@@ -282,6 +291,7 @@ def _unreadable(target: Any, environ: Mapping[str, str]) -> Note:
                     f"cannot be read ({finding.message}); fix it first",
                     blocking=True,
                 )
+
     return Note(
         target.files[-1].display,
         1,
@@ -309,6 +319,7 @@ def _erb_server(target: Any) -> Note:
                 "values: set the server by hand",
                 blocking=True,
             )
+
     return Note(
         target.files[0].display,
         1,
@@ -373,6 +384,7 @@ def _moving(
 def _own_images(dp: Any, old_hosts: set[str]) -> tuple[str, ...]:
     """The app's repositories, as image references name them after the host."""
     own: set[str] = set()
+
     for target in dp.targets:
         image = target.data.get("image") if isinstance(target.data, dict) else None
         if not isinstance(image, str) or not image:
@@ -384,6 +396,7 @@ def _own_images(dp: Any, old_hosts: set[str]) -> tuple[str, ...]:
         if ":" in name.rsplit("/", 1)[-1]:
             name = name.rsplit(":", 1)[0]
         own.add(name.lower())
+
     return tuple(sorted(own))
 
 
@@ -447,6 +460,7 @@ def _target_secrets(files: _Files, target: Any) -> list[str]:
 
 def _all_secrets_files(files: _Files, dp: Any) -> set[str]:
     found: set[str] = set()
+
     for target in dp.targets:
         found.update(_target_secrets(files, target))
         base = files.root / _secrets_path(target)
@@ -456,6 +470,7 @@ def _all_secrets_files(files: _Files, dp: Any) -> set[str]:
                 for p in base.parent.glob(base.name + "*")
                 if p.is_file()
             )
+
     return found
 
 
@@ -524,6 +539,7 @@ def _choose_secrets_files(files: _Files, dp: Any, missing: list[Any]) -> list[st
         return []
     secrets_file = _codemod("secrets_file")
     commons = {_target_secrets(files, t)[0] for t in dp.targets}
+
     if len(dp.targets) == 1:
         common, own = _target_secrets(files, dp.targets[0])
         existing = [
@@ -537,13 +553,16 @@ def _choose_secrets_files(files: _Files, dp: Any, missing: list[Any]) -> list[st
             if old and secrets_file.defines(text, relative, old):
                 return [relative]
         return existing[:1] or [own]
+
     if len(commons) == 1:
         return [commons.pop()]
     chosen = []
+
     for target in missing:
         common, own = _target_secrets(files, target)
         exists = files.read(common, missing_ok=True).text is not None
         chosen.append(common if exists else own)
+
     return sorted(set(chosen))
 
 
@@ -556,6 +575,7 @@ def _old_password_secret(dp: Any) -> str | None:
             name = _secret_of(registry.get("password"))
             if name:
                 return name
+
     return None
 
 
@@ -563,6 +583,7 @@ def _referenced_names(dp: Any, results: Mapping[str, str]) -> set[str]:
     """Every string in the edited deploy data: a secret named there is in use."""
     deploy_yaml = _codemod("deploy_yaml")
     names: set[str] = set()
+
     for target in dp.targets:
         data, _readable = deploy_yaml.merged_data(
             target.files, dp.environ, target.destination, results
@@ -577,6 +598,7 @@ def _referenced_names(dp: Any, results: Mapping[str, str]) -> set[str]:
                 stack.extend(item.values())
             elif isinstance(item, list):
                 stack.extend(item)
+
     return names
 
 
@@ -586,22 +608,28 @@ def _referenced_names(dp: Any, results: Mapping[str, str]) -> set[str]:
 def classify(relative: str, head: bytes) -> str | None:
     """Which codemod handles a file, by its name (and `#!` line)."""
     name = relative.rsplit("/", 1)[-1]
+
     if _DOCKERFILE.search(name):
         return "dockerfile"
     workflow = _codemod("workflow")
+
     if workflow.is_workflow(relative):
         return "workflow"
     compose = _codemod("compose")
+
     if compose.is_compose(name):
         return "compose"
     first_line = head.split(b"\n", 1)[0]
+
     if name.endswith((".py", ".pyi")) or (
         first_line.startswith(b"#!") and b"python" in first_line
     ):
         return "python_source"
     shell = _codemod("shell")
+
     if shell.is_shell(relative, head):
         return "shell"
+
     return None
 
 
@@ -613,6 +641,7 @@ def walk(root: Path) -> Iterator[tuple[str, str]]:
     its own name, and one leading out of it is never read or written.
     """
     stack = [("", str(root))]
+
     while stack:
         prefix, folder = stack.pop()
         try:
@@ -639,8 +668,10 @@ def _other_files(
 ) -> Iterator[tuple[str, str, Outcome]]:
     hosts = {h.encode() for h in migration.old_hosts}
     hosts |= {h.lower() for h in hosts}
+
     if not hosts:
         return
+
     for relative, path in walk(root):
         if relative in skip:
             continue
@@ -664,6 +695,7 @@ def _rewrite_other(
     relative: str, data: bytes, migration: Migration
 ) -> tuple[str, Outcome] | None:
     kind = classify(relative, data[:256])
+
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -681,6 +713,7 @@ def _rewrite_other(
             )
         )
         return "binary", outcome
+
     if kind is None:
         found = [
             m
@@ -699,6 +732,7 @@ def _rewrite_other(
     logger.debug("%s: %s codemod", relative, kind)
     codemod = _codemod(kind)
     planned: Outcome = codemod.rewrite(text, relative, migration)
+
     if planned.edits and not planned.blocked:
         # Checked right away, while the codemod still holds what it parsed.
         try:
@@ -709,6 +743,7 @@ def _rewrite_other(
             problem = codemod.check(text, planned.result, migration)
             if problem:
                 _refuse(planned, str(problem))
+
     return kind, planned
 
 
@@ -803,10 +838,12 @@ def _unchanged_since_read(change: Change) -> None:
                 "appeared while dockmig was planning", path=change.display
             )
         return
+
     try:
         current = change.path.read_bytes()
     except OSError:
         current = b""
+
     if current != change.before.encode("utf-8"):
         raise DockmigError(
             "changed while dockmig was planning; run it again", path=change.display
@@ -816,23 +853,28 @@ def _unchanged_since_read(change: Change) -> None:
 def _make_folders(folder: Path, root: Path) -> list[Path]:
     created = []
     missing = []
+
     while not folder.exists() and folder != root:
         missing.append(folder)
         folder = folder.parent
+
     for path in reversed(missing):
         path.mkdir()
         created.append(path)
+
     return created
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
     """Temporary file beside `path`, fsync, rename over it; the mode is kept."""
     mode = None
+
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode)
     handle, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".dockmig"
     )
+
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -857,6 +899,7 @@ def _sync_folder(folder: Path) -> None:
         descriptor = os.open(folder, os.O_RDONLY)
     except OSError:
         return
+
     try:
         os.fsync(descriptor)
     except OSError:
@@ -950,6 +993,8 @@ def summary(result: Plan, *, written: bool = False) -> str:
         f"moving to {result.migration.new_host}",
         f"{result.files_read} other files read, {result.files_parsed} parsed",
     ]
+
     if blocking:
         parts.append(f"{blocking} blocking problem{'s' if blocking != 1 else ''}")
+
     return "; ".join(parts)

@@ -50,6 +50,7 @@ def apply(text: str, edits: Iterable[Edit]) -> str:
     ordered = sorted(edits, key=lambda e: (e.start, e.end > e.start, e.order))
     pieces: list[str] = []
     position = 0
+
     for edit in ordered:
         if edit.end > len(text):
             raise OverlappingEdits(f"edit {edit.start}..{edit.end} past the end")
@@ -61,6 +62,7 @@ def apply(text: str, edits: Iterable[Edit]) -> str:
         pieces.append(edit.replacement)
         position = edit.end
     pieces.append(text[position:])
+
     return "".join(pieces)
 
 
@@ -76,9 +78,11 @@ def verified(
     before = parse(text)
     expected = intended(before)
     after = parse(result)
+
     if after != expected:
         detail = describe(expected, after) if describe else "the data differs"
         raise VerificationFailed(detail)
+
     return result
 
 
@@ -86,6 +90,7 @@ def first_difference(expected: Any, actual: Any, path: str = "") -> str:
     """Where two nested values part, as a key path (never the values: secrets)."""
     if type(expected) is not type(actual):
         return f"{path or '/'}: {type(expected).__name__} != {type(actual).__name__}"
+
     if isinstance(expected, dict):
         for key in list(expected) + [k for k in actual if k not in expected]:
             if key not in actual or key not in expected:
@@ -94,6 +99,7 @@ def first_difference(expected: Any, actual: Any, path: str = "") -> str:
             if found:
                 return found
         return ""
+
     if isinstance(expected, list):
         if len(expected) != len(actual):
             return f"{path or '/'}: {len(expected)} items != {len(actual)}"
@@ -102,6 +108,7 @@ def first_difference(expected: Any, actual: Any, path: str = "") -> str:
             if found:
                 return found
         return ""
+
     return "" if expected == actual else f"{path or '/'}: values differ"
 
 
@@ -154,11 +161,14 @@ def lines(text: str) -> list[tuple[int, int, int]]:
     """Every line as (start, end before the break, end after the break)."""
     found = []
     position = 0
+
     for match in _LINE_BREAK.finditer(text):
         found.append((position, match.start(), match.end()))
         position = match.end()
+
     if position < len(text):
         found.append((position, len(text), len(text)))
+
     return found
 
 

@@ -72,14 +72,17 @@ class _SiteComposer(Composer):
             return super().compose_node(parent, index)
         event = self.parser.peek_event()
         node = super().compose_node(parent, index)
+
         if not hasattr(self, "sites"):
             self.sites = {}
         self.sites.setdefault(str(event.anchor), []).append(event.start_mark.index)
         target = getattr(node, "alias_of", node)
         alias_type = _ALIAS_TYPES.get(type(target))
+
         if alias_type is None:
             return node
         alias: Any = object.__new__(alias_type)
+
         for klass in type(target).__mro__:
             for slot in getattr(klass, "__slots__", ()):
                 if hasattr(target, slot):
@@ -88,6 +91,7 @@ class _SiteComposer(Composer):
         alias.end_mark = event.end_mark
         alias.alias_of = target
         alias.alias_name = str(event.anchor)
+
         return alias
 
 
@@ -137,16 +141,21 @@ class Tree:
 
     def text_span(self, start: int, end: int) -> tuple[int, int] | None:
         text = self.rendered.text
+
         if not self.rendered.has_erb:
             shift = self.src(0)
             return start + shift, end + shift
         source_start, source_end = self.src(start), self.src(end)
+
         if end > start and source_end == self.src(end - 1):
             source_end = self.src(end - 1) + 1
+
         if self.source[source_start:source_end] != text[start:end]:
             return None
+
         if self.rendered.is_conditional(source_start):
             return None
+
         return source_start, source_end
 
     def content_end(self, node: Node) -> int:
@@ -161,6 +170,7 @@ class Tree:
     def _content_end(self, node: Node) -> int:
         if is_alias(node):
             return int(node.end_mark.index)
+
         if isinstance(node, ScalarNode):
             start, end = node.start_mark.index, node.end_mark.index
             if node.style in ("|", ">"):
@@ -171,14 +181,17 @@ class Tree:
                     body = self.rendered.text[start:end].rstrip(" \t\r\n")
                     return int(start + len(body))
             return int(end)
+
         if getattr(node, "flow_style", False) or not node.value:
             return int(node.end_mark.index)
         children: list[Node] = []
+
         if isinstance(node, MappingNode):
             for key, value in node.value:
                 children.extend((key, value))
         else:
             children.extend(node.value)
+
         return max(self._content_end(child) for child in children)
 
     # --- structure
@@ -201,8 +214,10 @@ class Tree:
         self, node: MappingNode, via: tuple[str, ...], depth: int
     ) -> dict[Any, Entry]:
         result: dict[Any, Entry] = {}
+
         if depth > 20:
             return result
+
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 continue
@@ -213,21 +228,25 @@ class Tree:
                     result[merged_key] = entry
                 continue
             result[self.key_value(key_node)] = Entry(key_node, value_node, node, via)
+
         return result
 
     def _merged(
         self, value: Node, via: tuple[str, ...], depth: int
     ) -> dict[Any, Entry]:
         sources = [value]
+
         if isinstance(target(value), SequenceNode):
             sources = list(reversed(target(value).value))
         merged: dict[Any, Entry] = {}
+
         for source in sources:
             inner = target(source)
             if not isinstance(inner, MappingNode):
                 continue
             name = (source.alias_name,) if isinstance(source, _Alias) else ()
             merged.update(self._resolve(inner, via + name, depth + 1))
+
         return merged
 
     @staticmethod
@@ -239,6 +258,7 @@ class Tree:
         """Every anchored node, by anchor name (the last definition wins)."""
         found: dict[str, Node] = {}
         stack = [self.root] if self.root is not None else []
+
         while stack:
             node = stack.pop()
             if is_alias(node):
@@ -251,6 +271,7 @@ class Tree:
                     stack.extend((key, value))
             elif isinstance(node, SequenceNode):
                 stack.extend(node.value)
+
         return found
 
     def sites_of(self, anchors: tuple[str, ...]) -> list[int]:
@@ -265,6 +286,7 @@ class Tree:
         """Every scalar value written in the file, once each (aliases skipped)."""
         if node is None or is_alias(node):
             return
+
         if isinstance(node, ScalarNode):
             yield path, node
         elif isinstance(node, SequenceNode):
@@ -279,6 +301,7 @@ class Tree:
         """Every sequence written as the value of a mapping key, with that key."""
         if node is None or is_alias(node):
             return
+
         if isinstance(node, MappingNode):
             for key, value in node.value:
                 if (
@@ -303,19 +326,23 @@ def compose(
     full of them.
     """
     body = source[1:] if source.startswith("\ufeff") else source
+
     if environ is None:
         rendered = erb.Rendered(source=body, text=body)
     else:
         rendered = erb.render(body, environ)
+
     if len(body) != len(source):
         rendered = _shifted(rendered, source)
     yaml = YAML(typ="rt" if comments else "safe", pure=True)
     yaml.Composer = _SiteComposer
+
     try:
         root = yaml.compose(rendered.text)
     except (YAMLError, RecursionError) as error:
         return Tree(source, rendered, None, error=str(error).splitlines()[0])
     sites = getattr(yaml.composer, "sites", {})
+
     return Tree(source, rendered, root, alias_sites=sites)
 
 
@@ -329,6 +356,7 @@ def _shifted(rendered: erb.Rendered, source: str) -> erb.Rendered:
     shifted.conditional = [(a + 1, b + 1) for a, b in rendered.conditional]
     segments = rendered._segments or [(0, 0, len(rendered.text))]
     shifted._segments = [(r, s + 1, n) for r, s, n in segments]
+
     return shifted
 
 
