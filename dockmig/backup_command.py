@@ -45,7 +45,10 @@ def backup_volume_command(
     docker_context: str | None,
     verbose: int,
 ) -> None:
-    """Archive Docker volumes (.tar.gz), verify them, print how to restore.
+    """Back up Docker volumes to verified .tar.gz archives.
+
+    Each archive is read back and checked against the volume; the exact
+    restore command is printed.
 
     Without NAME, backs up the volumes listed under volumes: in .dockmig.yml.
     """

@@ -58,7 +58,7 @@ def _parse_keep(
 @click.group("cache", invoke_without_command=True)
 @click.pass_context
 def cache_group(context: click.Context) -> None:
-    """Report BuildKit's cache and builder state volumes; prune orphans safely."""
+    """BuildKit cache and builder volumes: report, safe prune."""
     if context.invoked_subcommand is None:
         context.invoke(report_command)
 

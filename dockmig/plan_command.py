@@ -63,7 +63,7 @@ def plan_command(
     destination: str | None,
     verbose: int,
 ) -> None:
-    """The migration checklist, each item ticked from what the probes see.
+    """The migration checklist, ticked from real evidence.
 
     Phase 1 moves Docker Desktop to OrbStack, phase 2 the registry. Exit 0
     whenever the plan could be made, however many items are open.

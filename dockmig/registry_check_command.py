@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 def registry_check_command(
     paths: tuple[Path, ...], registries: tuple[str, ...], verbose: int
 ) -> None:
-    """Fail while config/deploy*.yml still points at a registry left behind.
+    """Fail while the project points at a registry left behind.
 
     Exit 1 and every place at file:line:col while any target (the base or a
     destination) names the registry; exit 0 once none does.
