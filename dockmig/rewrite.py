@@ -265,6 +265,20 @@ def _current_servers(
     servers: dict[str | None, str | None] = {}
 
     for target in dp.targets:
+        broken = next((f for f in target.files if f.tree.error), None)
+        if broken is not None and target.readable:
+            notes.append(
+                Note(
+                    broken.display,
+                    1,
+                    1,
+                    f"cannot be read as YAML ({broken.tree.error}); fix it first",
+                    blocking=True,
+                )
+            )
+            target.readable = False
+            servers[target.destination] = None
+            continue
         if not target.readable:
             env = deploy_yaml.environment(environ, target.destination)
             notes.append(_unreadable(target, env))

@@ -338,7 +338,8 @@ def compose(
     yaml.Composer = _SiteComposer
 
     try:
-        root = yaml.compose(rendered.text)
+        # Psych's load reads the first document of a stream; so does this.
+        root = next(iter(yaml.compose_all(rendered.text)), None)
     except (YAMLError, RecursionError) as error:
         return Tree(source, rendered, None, error=str(error).splitlines()[0])
     sites = getattr(yaml.composer, "sites", {})
