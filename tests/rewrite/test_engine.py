@@ -299,15 +299,15 @@ def test_the_project_settings_supply_every_default(tmp_path: Path) -> None:
         },
     )
 
-    code, output = run(root, mode="write", out=io.StringIO(), environ={}), ""
+    out = io.StringIO()
+    code = run(root, mode="write", out=out, environ={})
 
-    assert code == 0
+    assert code == 0, out.getvalue()
     text = (root / "config/deploy.yml").read_text()
     assert "server: registry.example.com" in text
     assert "username: admin" in text
     assert "- KNOT_REGISTRY_PASSWORD" in text
     assert (root / ".dockmig.yml").read_text().endswith("previous: localhost:5555\n")
-    assert output == ""
 
 
 @pytest.mark.parametrize("host", ["https://registry.example.com", "reg istry", "a/b"])
