@@ -126,7 +126,9 @@ def run(
     if mode == "diff":
         for change in result.changes:
             stream.write(rewrite.diff(change, colour=colour))
-    for note in sorted(result.notes, key=lambda n: (n.path, n.line, n.column)):
+    # --check says only what CI needs: the summary and what blocks.
+    shown = [n for n in result.notes if n.blocking or mode != "check"]
+    for note in sorted(shown, key=lambda n: (n.path, n.line, n.column)):
         label = "blocked" if note.blocking else "note"
         stream.write(f"{label}: {note}\n")
 

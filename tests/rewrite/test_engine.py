@@ -275,8 +275,10 @@ def test_check_exits_1_while_anything_would_change_and_0_after_the_write(
     done, done_output = _run(root, "check")
 
     assert (pending, done) == (1, 0)
-    assert "---" not in pending_output
-    assert "2 files would change" in pending_output
+    assert pending_output == (
+        "2 files would change; moving to registry.example.com; "
+        "0 other files read, 0 parsed\n"
+    )
     assert "0 files would change" in done_output
 
 
