@@ -178,10 +178,12 @@ def _write(client: Any, volume: str, image: str, target: Path) -> list[Entry]:
             binds={volume: {"bind": MOUNT, "mode": "ro"}}, network_mode="none"
         ),
     )
+
     try:
         # `/volume/.` makes the engine name members `./…`, relative to the
         # volume, which is what `docker cp -` extracts into the mount on restore.
         chunks, _ = client.get_archive(helper["Id"], f"{MOUNT}/.", chunk_size=_BLOCK)
+
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with (
             os.fdopen(descriptor, "wb") as raw,
@@ -193,6 +195,7 @@ def _write(client: Any, volume: str, image: str, target: Path) -> list[Entry]:
             # tar ends with zero blocks after the last member; copy them too.
             tee.drain()
             raw.flush()
+
         with open(target, "rb") as written:
             os.fsync(written.fileno())
         return listed
@@ -281,6 +284,7 @@ def describe_differences(
     found = {entry.name: entry for entry in archive}
     problems = [f"{name} is missing" for name in wanted if name not in found]
     problems += [f"{name} is not in the volume" for name in found if name not in wanted]
+
     for name, entry in wanted.items():
         other = found.get(name)
         if other is None or other == entry:

@@ -641,6 +641,7 @@ def write_plan(plan: PrunePlan, stream: IO[str], *, applied: bool) -> None:
             size = f"  {_size(step.bytes)}" if step.bytes else ""
             write(f"  {number}. {what} {step.target}{size}\n")
             write(f"       {step.reason}\n")
+
     if plan.kept:
         write("Kept:\n")
         for name, why in plan.kept:

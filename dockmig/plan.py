@@ -165,59 +165,64 @@ def assess(evidence: Evidence) -> list[Item]:
 # -- phase 1 ------------------------------------------------------------------------
 
 
-def _engine_unknown(phase: int, item_id: str, title: str, evidence: Evidence) -> Item:
-    engine = evidence.outcome("docker.engine")
-    why = engine.summary if engine is not None else "docker.engine did not run"
-    return Item(
-        phase,
-        item_id,
-        title,
-        UNKNOWN,
-        f"the Docker engine could not be asked: {why}",
-        "an engine that answers here (start it, or pick it with --context)",
-        ("docker.engine",),
-    )
+@dataclass(frozen=True)
+class _Check:
+    """One item being decided: its place in the plan, and its three verdicts."""
 
+    phase: int
+    id: str
+    title: str
 
-def _volumes_title(evidence: Evidence) -> str:
-    volumes = evidence.inputs.settings.volumes
-    return "Back up the volumes" + (f" ({', '.join(volumes)})" if volumes else "")
+    def ticked(self, evidence: str, *sources: str) -> Item:
+        return Item(self.phase, self.id, self.title, TICKED, evidence, "", sources)
+
+    def open(self, evidence: str, *sources: str) -> Item:
+        return Item(self.phase, self.id, self.title, OPEN, evidence, "", sources)
+
+    def unknown(self, evidence: str, would_show: str, *sources: str) -> Item:
+        return Item(
+            self.phase, self.id, self.title, UNKNOWN, evidence, would_show, sources
+        )
+
+    def engine_unknown(self, evidence: Evidence) -> Item:
+        engine = evidence.outcome("docker.engine")
+        why = engine.summary if engine is not None else "docker.engine did not run"
+        return self.unknown(
+            f"the Docker engine could not be asked: {why}",
+            "an engine that answers here (start it, or pick it with --context)",
+            "docker.engine",
+        )
+
+    def not_orbstack(self, kind: str) -> Item:
+        return self.open(f"the engine in use is {kind}, not OrbStack", "docker.engine")
 
 
 def _backup_volumes(evidence: Evidence) -> Item:
-    title = _volumes_title(evidence)
-    source = ("docker.volumes-backup",)
-    probe = evidence.outcome("docker.volumes-backup")
-    if not evidence.inputs.settings.volumes:
-        return Item(
-            1,
-            "backup-volumes",
-            title,
-            UNKNOWN,
+    volumes = evidence.inputs.settings.volumes
+    listed = f" ({', '.join(volumes)})" if volumes else ""
+    check = _Check(1, "backup-volumes", "Back up the volumes" + listed)
+    source = "docker.volumes-backup"
+    probe = evidence.outcome(source)
+    if not volumes:
+        return check.unknown(
             "no volumes are listed, so no probe knows which ones matter",
             "the volumes to keep listed under volumes: in .dockmig.yml",
             source,
         )
     if evidence.engine_kind() is None or probe is None:
-        return _engine_unknown(1, "backup-volumes", title, evidence)
+        return check.engine_unknown(evidence)
 
+    if probe.status.value == "ok":
+        return check.ticked(probe.summary, source)
     states = probe.details.get("volumes") or []
     missing = [s["volume"] for s in states if not s.get("backup")]
-    if probe.status.value == "ok":
-        return Item(1, "backup-volumes", title, TICKED, probe.summary, sources=source)
     if evidence.engine_kind() == _ORBSTACK and states and not missing:
         # After the move a backup from before it still is the backup that counts.
         made = ", ".join(f"{s['volume']}: {s['backup']}" for s in states)
-        return Item(
-            1,
-            "backup-volumes",
-            title,
-            TICKED,
-            f"archives from before the move exist ({made})",
-            sources=source,
-        )
+        return check.ticked(f"archives from before the move exist ({made})", source)
+
     hint = "; `dockmig backup-volume` makes them" if missing else ""
-    return Item(1, "backup-volumes", title, OPEN, probe.summary + hint, sources=source)
+    return check.open(probe.summary + hint, source)
 
 
 def _orbstack_socket(evidence: Evidence) -> str | None:
@@ -231,139 +236,82 @@ def _orbstack_socket(evidence: Evidence) -> str | None:
     return None
 
 
+def _other_engines_unseen(evidence: Evidence) -> bool:
+    return evidence.status("docker.other-engine") in (None, "skip", "error")
+
+
 def _install_orbstack(evidence: Evidence) -> Item:
-    title = "Install OrbStack"
+    check = _Check(1, "install-orbstack", "Install OrbStack")
     kind = evidence.engine_kind()
     if kind == _ORBSTACK:
-        return Item(
-            1,
-            "install-orbstack",
-            title,
-            TICKED,
-            "the engine in use is OrbStack",
-            sources=("docker.engine",),
-        )
+        return check.ticked("the engine in use is OrbStack", "docker.engine")
     socket = _orbstack_socket(evidence)
     if socket is not None:
-        return Item(
-            1,
-            "install-orbstack",
-            title,
-            TICKED,
-            f"OrbStack's engine socket exists at {socket}",
-            sources=("docker.other-engine",),
+        return check.ticked(
+            f"OrbStack's engine socket exists at {socket}", "docker.other-engine"
         )
-    if evidence.outcome("docker.other-engine") is None or (
-        evidence.status("docker.other-engine") in ("skip", "error")
-    ):
-        return Item(
-            1,
-            "install-orbstack",
-            title,
-            UNKNOWN,
+
+    if _other_engines_unseen(evidence):
+        return check.unknown(
             "the other engines on this machine could not be looked for",
             "docker.other-engine running (it needs the Docker endpoint)",
-            ("docker.other-engine",),
+            "docker.other-engine",
         )
-    return Item(
-        1,
-        "install-orbstack",
-        title,
-        OPEN,
-        (f"the engine in use is {kind}" if kind else "no engine answers here")
-        + " and OrbStack's socket (~/.orbstack/run/docker.sock) does not exist",
-        sources=("docker.engine", "docker.other-engine"),
+    engine = f"the engine in use is {kind}" if kind else "no engine answers here"
+    return check.open(
+        f"{engine} and OrbStack's socket (~/.orbstack/run/docker.sock) does not exist",
+        "docker.engine",
+        "docker.other-engine",
     )
 
 
 def _migrate(evidence: Evidence) -> Item:
-    title = "Migrate Docker Desktop's data into OrbStack"
+    check = _Check(1, "migrate", "Migrate Docker Desktop's data into OrbStack")
     kind = evidence.engine_kind()
     if kind is None:
-        return _engine_unknown(1, "migrate", title, evidence)
+        return check.engine_unknown(evidence)
     if kind != _ORBSTACK:
-        return Item(
-            1,
-            "migrate",
-            title,
-            OPEN,
-            f"the engine in use is {kind}, not OrbStack",
-            sources=("docker.engine",),
-        )
+        return check.not_orbstack(kind)
     if not evidence.inputs.settings.volumes:
-        return Item(
-            1,
-            "migrate",
-            title,
-            UNKNOWN,
+        return check.unknown(
             "OrbStack is in use, but no volumes are listed to look for",
             "the volumes that must move listed under volumes: in .dockmig.yml",
-            ("docker.engine",),
+            "docker.engine",
         )
+
     states = evidence.details("docker.volumes-backup").get("volumes") or []
     absent = [s["volume"] for s in states if not s.get("exists")]
+    sources = ("docker.engine", "docker.volumes-backup")
     if not states:
-        return Item(
-            1,
-            "migrate",
-            title,
-            UNKNOWN,
+        return check.unknown(
             "OrbStack is in use; its volumes could not be listed",
             "docker.volumes-backup finishing within the deadline",
-            ("docker.volumes-backup",),
+            *sources,
         )
     if absent:
-        return Item(
-            1,
-            "migrate",
-            title,
-            OPEN,
-            f"OrbStack is in use but has no volume {', '.join(absent)}",
-            sources=("docker.engine", "docker.volumes-backup"),
+        return check.open(
+            f"OrbStack is in use but has no volume {', '.join(absent)}", *sources
         )
-    return Item(
-        1,
-        "migrate",
-        title,
-        TICKED,
-        "OrbStack is in use and holds " + ", ".join(s["volume"] for s in states),
-        sources=("docker.engine", "docker.volumes-backup"),
-    )
+    held = ", ".join(s["volume"] for s in states)
+    return check.ticked(f"OrbStack is in use and holds {held}", *sources)
 
 
 def _verify_containers(evidence: Evidence) -> Item:
-    title = "Verify the containers run on OrbStack"
+    check = _Check(1, "verify-containers", "Verify the containers run on OrbStack")
     kind = evidence.engine_kind()
     if kind is None:
-        return _engine_unknown(1, "verify-containers", title, evidence)
+        return check.engine_unknown(evidence)
     if kind != _ORBSTACK:
-        return Item(
-            1,
-            "verify-containers",
-            title,
-            OPEN,
-            f"the engine in use is {kind}, not OrbStack",
-            sources=("docker.engine",),
-        )
+        return check.not_orbstack(kind)
+
     engine = evidence.outcome("docker.engine")
     facts = engine.data if engine is not None else None
     running = int(getattr(facts, "info", {}).get("ContainersRunning") or 0)
     if running:
-        return Item(
-            1,
-            "verify-containers",
-            title,
-            TICKED,
-            f"{running} container(s) run on OrbStack",
-            sources=("docker.engine",),
-        )
-    return Item(
-        1,
-        "verify-containers",
-        title,
-        OPEN,
+        return check.ticked(f"{running} container(s) run on OrbStack", "docker.engine")
+    return check.open(
         "no container runs on OrbStack; start the app's containers and check them",
-        sources=("docker.engine",),
+        "docker.engine",
     )
 
 
@@ -376,59 +324,31 @@ def _docker_desktop_answers(evidence: Evidence) -> str | None:
     return None
 
 
-def _other_engine_unknown(item_id: str, title: str) -> Item:
-    return Item(
-        1,
-        item_id,
-        title,
-        UNKNOWN,
+def _engines_unknown(check: _Check) -> Item:
+    return check.unknown(
         "the engines on this machine could not be looked for",
         "docker.other-engine running (it needs the Docker endpoint)",
-        ("docker.other-engine",),
+        "docker.other-engine",
     )
 
 
 def _stop_docker_desktop(evidence: Evidence) -> Item:
-    title = "Stop Docker Desktop"
-    if evidence.status("docker.other-engine") in (None, "skip", "error"):
-        return _other_engine_unknown("stop-docker-desktop", title)
+    check = _Check(1, "stop-docker-desktop", "Stop Docker Desktop")
+    if _other_engines_unseen(evidence):
+        return _engines_unknown(check)
+    sources = ("docker.engine", "docker.other-engine")
     answers = _docker_desktop_answers(evidence)
     if answers:
-        return Item(
-            1,
-            "stop-docker-desktop",
-            title,
-            OPEN,
-            f"Docker Desktop runs: {answers}",
-            sources=("docker.engine", "docker.other-engine"),
-        )
-    return Item(
-        1,
-        "stop-docker-desktop",
-        title,
-        TICKED,
-        "no Docker Desktop engine answers here",
-        sources=("docker.engine", "docker.other-engine"),
-    )
+        return check.open(f"Docker Desktop runs: {answers}", *sources)
+    return check.ticked("no Docker Desktop engine answers here", *sources)
 
 
 def _week_of_stability(evidence: Evidence) -> Item:
-    title = "A week of stability on OrbStack"
+    check = _Check(1, "week-of-stability", "A week of stability on OrbStack")
     kind = evidence.engine_kind()
     if kind is not None and kind != _ORBSTACK:
-        return Item(
-            1,
-            "week-of-stability",
-            title,
-            OPEN,
-            f"the engine in use is {kind}, not OrbStack",
-            sources=("docker.engine",),
-        )
-    return Item(
-        1,
-        "week-of-stability",
-        title,
-        UNKNOWN,
+        return check.not_orbstack(kind)
+    return check.unknown(
         "no probe sees time pass: dockmig keeps no record between runs",
         "seven days of OrbStack running the app and its deploys, e.g. the start "
         "times of its containers (`docker ps`) and a week of `kamal deploy` logs",
@@ -436,30 +356,22 @@ def _week_of_stability(evidence: Evidence) -> Item:
 
 
 def _uninstall_docker_desktop(evidence: Evidence) -> Item:
-    title = "Uninstall Docker Desktop"
-    if evidence.status("docker.other-engine") in (None, "skip", "error"):
-        return _other_engine_unknown("uninstall-docker-desktop", title)
+    check = _Check(1, "uninstall-docker-desktop", "Uninstall Docker Desktop")
+    if _other_engines_unseen(evidence):
+        return _engines_unknown(check)
+
     answers = _docker_desktop_answers(evidence)
+    if answers:
+        return check.open(f"Docker Desktop runs: {answers}", "docker.other-engine")
     images = evidence.details("docker.other-engine").get("disk_images") or []
     left = [d["path"] for d in images if d.get("engine") == _DOCKER_DESKTOP]
-    if answers or left:
-        what = f"Docker Desktop runs: {answers}" if answers else ""
-        what = what or f"Docker Desktop's disk image is still at {left[0]}"
-        return Item(
-            1,
-            "uninstall-docker-desktop",
-            title,
-            OPEN,
-            what,
-            sources=("docker.other-engine",),
+    if left:
+        return check.open(
+            f"Docker Desktop's disk image is still at {left[0]}", "docker.other-engine"
         )
-    return Item(
-        1,
-        "uninstall-docker-desktop",
-        title,
-        TICKED,
+    return check.ticked(
         "no Docker Desktop engine answers and no Docker Desktop disk image is left",
-        sources=("docker.other-engine",),
+        "docker.other-engine",
     )
 
 
@@ -474,12 +386,8 @@ def _target_registry(evidence: Evidence) -> str | None:
     return registry.netloc
 
 
-def _no_registry(item_id: str, title: str) -> Item:
-    return Item(
-        2,
-        item_id,
-        title,
-        UNKNOWN,
+def _no_registry(check: _Check) -> Item:
+    return check.unknown(
         "no registry to move to is configured",
         "registry/host in .dockmig.yml (the registry the project moves to)",
     )
@@ -487,105 +395,89 @@ def _no_registry(item_id: str, title: str) -> Item:
 
 def _dns_record(evidence: Evidence) -> Item:
     host = _target_registry(evidence)
+    registry = evidence.inputs.registry
+    name = registry.name if registry is not None else ""
+    check = _Check(2, "dns-record", f"DNS record for {name or 'the registry'}")
     if host is None:
-        return _no_registry("dns-record", "DNS record for the registry")
-    name = evidence.inputs.registry.name if evidence.inputs.registry else host
-    title = f"DNS record for {name}"
+        return _no_registry(check)
+
     probe = evidence.outcome("registry.dns")
-    source = ("registry.dns",)
     if probe is None or probe.status.value == "skip":
         why = probe.summary if probe is not None else "registry.dns did not run"
-        return Item(2, "dns-record", title, UNKNOWN, why, "registry.dns", source)
+        return check.unknown(why, "registry.dns able to run", "registry.dns")
     details = probe.details
     addresses = [*details.get("a", []), *details.get("aaaa", [])]
     if addresses:
-        shown = ", ".join(addresses)
-        return Item(
-            2,
-            "dns-record",
-            title,
-            TICKED,
-            f"{name} resolves to {shown}",
-            sources=source,
+        return check.ticked(
+            f"{name} resolves to {', '.join(addresses)}", "registry.dns"
         )
-    return Item(2, "dns-record", title, OPEN, probe.summary, sources=source)
+    return check.open(probe.summary, "registry.dns")
 
 
 def _propagation(evidence: Evidence) -> Item:
-    title = "DNS propagated: the expected address, no CDN proxy"
+    check = _Check(
+        2, "propagation", "DNS propagated: the expected address, no CDN proxy"
+    )
     if _target_registry(evidence) is None:
-        return _no_registry("propagation", title)
-    expected = evidence.inputs.expected_ip
-    dns = evidence.outcome("registry.dns")
-    cdn = evidence.outcome("registry.cdn-proxy")
+        return _no_registry(check)
     sources = ("registry.dns", "registry.cdn-proxy")
-    if expected is None:
-        return Item(
-            2,
-            "propagation",
-            title,
-            UNKNOWN,
+    if evidence.inputs.expected_ip is None:
+        return check.unknown(
             "no expected address is set to compare the answers with",
             "registry/expected_ip in .dockmig.yml (the registry server's address)",
-            sources,
+            *sources,
         )
+
+    dns = evidence.outcome("registry.dns")
+    cdn = evidence.outcome("registry.cdn-proxy")
     if dns is None or dns.status.value in ("skip", "error"):
         why = dns.summary if dns is not None else "registry.dns did not run"
-        return Item(2, "propagation", title, UNKNOWN, why, "registry.dns", sources)
+        return check.unknown(why, "registry.dns able to run", *sources)
     if dns.status.value != "ok":
-        return Item(2, "propagation", title, OPEN, dns.summary, sources=sources)
+        return check.open(dns.summary, *sources)
     if cdn is not None and cdn.status.value == "fail":
-        return Item(2, "propagation", title, OPEN, cdn.summary, sources=sources)
-    return Item(2, "propagation", title, TICKED, dns.summary, sources=sources)
+        return check.open(cdn.summary, *sources)
+    return check.ticked(dns.summary, *sources)
+
+
+# What a registry that is up answers to, in the order the probes ask.
+_REGISTRY_CHAIN = (
+    "registry.dns",
+    "registry.tcp",
+    "registry.tls",
+    "registry.api",
+    "registry.login",
+)
 
 
 def _registry_up(evidence: Evidence) -> Item:
     host = _target_registry(evidence)
-    title = f"Registry up at {host}" if host else "Registry up"
+    check = _Check(2, "registry-up", f"Registry up at {host or 'the new registry'}")
     if host is None:
-        return _no_registry("registry-up", title)
-    chain = (
-        "registry.dns",
-        "registry.tcp",
-        "registry.tls",
-        "registry.api",
-        "registry.login",
-    )
-    for probe_id in chain:
+        return _no_registry(check)
+
+    for probe_id in _REGISTRY_CHAIN:
         found = evidence.outcome(probe_id)
         if found is None:
-            return Item(
-                2,
-                "registry-up",
-                title,
-                UNKNOWN,
+            return check.unknown(
                 f"{probe_id} did not run",
                 f"{probe_id} finishing within the deadline",
-                chain,
+                *_REGISTRY_CHAIN,
             )
         if found.status.value in ("fail", "error"):
-            return Item(
-                2,
-                "registry-up",
-                title,
-                OPEN,
-                f"{probe_id}: {found.summary}",
-                sources=chain,
-            )
+            return check.open(f"{probe_id}: {found.summary}", *_REGISTRY_CHAIN)
         if found.status.value == "skip":
-            state = OPEN if "skipped:" in found.summary else UNKNOWN
-            return Item(
-                2,
-                "registry-up",
-                title,
-                state,
+            # Skipped because an earlier probe failed: the registry is not up.
+            if "skipped:" in found.summary:
+                return check.open(f"{probe_id}: {found.summary}", *_REGISTRY_CHAIN)
+            return check.unknown(
                 f"{probe_id}: {found.summary}",
-                "" if state == OPEN else f"{probe_id} able to run",
-                chain,
+                f"{probe_id} able to run",
+                *_REGISTRY_CHAIN,
             )
+
     login = evidence.outcome("registry.login")
-    summary = login.summary if login is not None else ""
-    return Item(2, "registry-up", title, TICKED, summary, sources=chain)
+    return check.ticked(login.summary if login else "", *_REGISTRY_CHAIN)
 
 
 def _servers(evidence: Evidence) -> dict[str, list[str]]:
@@ -618,55 +510,49 @@ def _same_registry(server: str, host: str) -> bool:
         return False
 
 
-def _config_switched(evidence: Evidence) -> Item:
+def _no_project(check: _Check, evidence: Evidence) -> Item | None:
     inputs = evidence.inputs
+    if inputs.project is not None and not inputs.project_error:
+        return None
+    why = inputs.project_error or f"no config/deploy.yml in {inputs.root}"
+    return check.unknown(why, "a Kamal project to read", "kamal.lint")
+
+
+def _config_switched(evidence: Evidence) -> Item:
     host = _target_registry(evidence)
-    title = f"Deploy config switched to {host}" if host else "Deploy config switched"
-    sources = ("kamal.lint",)
-    if inputs.project_error or inputs.project is None:
-        why = inputs.project_error or f"no config/deploy.yml in {inputs.root}"
-        return Item(
-            2, "config-switched", title, UNKNOWN, why, "a Kamal project", sources
-        )
+    check = _Check(
+        2, "config-switched", f"Deploy config switched to {host or 'the new registry'}"
+    )
+    missing = _no_project(check, evidence)
+    if missing is not None:
+        return missing
+
     servers = _servers(evidence)
     if host is None:
-        local = {s: t for s, t in servers.items() if s.startswith("localhost:")}
-        if local:
-            server, targets = next(iter(local.items()))
-            return Item(
-                2,
-                "config-switched",
-                title,
-                OPEN,
-                f"registry/server is still {server} ({', '.join(targets)})",
-                sources=sources,
-            )
-        return _no_registry("config-switched", title)
+        local = [(s, t) for s, t in servers.items() if s.startswith("localhost:")]
+        if not local:
+            return _no_registry(check)
+        server, targets = local[0]
+        return check.open(
+            f"registry/server is still {server} ({', '.join(targets)})", "kamal.lint"
+        )
 
     elsewhere = {s: t for s, t in servers.items() if not _same_registry(s, host)}
     if elsewhere:
         listed = "; ".join(f"{s} ({', '.join(t)})" for s, t in elsewhere.items())
-        return Item(
-            2,
-            "config-switched",
-            title,
-            OPEN,
+        return check.open(
             f"registry/server is still {listed}; `dockmig rewrite-registry --to "
             f"{host}` switches every file",
-            sources=sources,
+            "kamal.lint",
         )
     lint = evidence.outcome("kamal.lint")
     if lint is not None and lint.status.value == "fail":
-        return Item(2, "config-switched", title, OPEN, lint.summary, sources=sources)
-    targets = [t for ts in servers.values() for t in ts]
+        return check.open(lint.summary, "kamal.lint")
+
+    every = ", ".join(t for ts in servers.values() for t in ts)
     accepted = f"; {lint.summary}" if lint is not None else ""
-    return Item(
-        2,
-        "config-switched",
-        title,
-        TICKED,
-        f"every target ({', '.join(targets)}) deploys through {host}{accepted}",
-        sources=sources,
+    return check.ticked(
+        f"every target ({every}) deploys through {host}{accepted}", "kamal.lint"
     )
 
 
@@ -678,60 +564,41 @@ def _password_secret(evidence: Evidence) -> str | None:
 
 
 def _secret_added(evidence: Evidence) -> Item:
-    inputs = evidence.inputs
+    from dockmig.doctor.availability import AVAILABLE, NOT_RUN
+
     name = _password_secret(evidence)
     title = f"Secret {name} added" if name else "Registry password secret added"
-    sources = ("kamal.secrets",)
+    check = _Check(2, "secret-added", title)
     if name is None:
-        return Item(
-            2,
-            "secret-added",
-            title,
-            UNKNOWN,
+        return check.unknown(
             "no registry password secret is named",
             "registry/password_secret in .dockmig.yml, or registry/password: [NAME] "
             "in config/deploy.yml",
-            sources,
+            "kamal.secrets",
         )
-    if inputs.project is None:
-        why = inputs.project_error or f"no config/deploy.yml in {inputs.root}"
-        return Item(2, "secret-added", title, UNKNOWN, why, "a Kamal project", sources)
+    missing = _no_project(check, evidence)
+    if missing is not None:
+        return missing
 
+    inputs = evidence.inputs
     lacking = []
     for target in [inputs.base, *inputs.targets]:
         if target is not None and name not in target.secret_names():
             files = " and ".join(target.secrets_paths) or "no secrets file"
             lacking.append(f"{target.destination or 'base'} ({files})")
     if lacking:
-        return Item(
-            2,
-            "secret-added",
-            title,
-            OPEN,
-            f"{name} is not defined for {', '.join(dict.fromkeys(lacking))}",
-            sources=sources,
-        )
-    from dockmig.doctor.availability import AVAILABLE, NOT_RUN
+        where = ", ".join(dict.fromkeys(lacking))
+        return check.open(f"{name} is not defined for {where}", "kamal.secrets")
 
     states = evidence.details("kamal.secrets").get(name) or {}
-    missing = [t for t, state in states.items() if state not in (AVAILABLE, NOT_RUN)]
-    if missing:
-        return Item(
-            2,
-            "secret-added",
-            title,
-            OPEN,
-            f"{name} is defined but has no value in this shell for "
-            f"{', '.join(missing)}",
-            sources=sources,
+    unset = [t for t, state in states.items() if state not in (AVAILABLE, NOT_RUN)]
+    if unset:
+        return check.open(
+            f"{name} is defined but has no value in this shell for {', '.join(unset)}",
+            "kamal.secrets",
         )
-    return Item(
-        2,
-        "secret-added",
-        title,
-        TICKED,
-        f"{name} is defined in the secrets files of every target",
-        sources=sources,
+    return check.ticked(
+        f"{name} is defined in the secrets files of every target", "kamal.secrets"
     )
 
 
@@ -743,22 +610,16 @@ def _still_local(evidence: Evidence) -> str | None:
 
 
 def _deploy_from_here(evidence: Evidence) -> Item:
-    title = "Deploy from the Mac through the new registry"
+    check = _Check(
+        2, "deploy-from-here", "Deploy from the Mac through the new registry"
+    )
     local = _still_local(evidence)
     if local:
-        return Item(
-            2,
-            "deploy-from-here",
-            title,
-            OPEN,
+        return check.open(
             f"the config still deploys through Kamal's local registry {local}",
-            sources=("kamal.lint",),
+            "kamal.lint",
         )
-    return Item(
-        2,
-        "deploy-from-here",
-        title,
-        UNKNOWN,
+    return check.unknown(
         "no probe reads what a deploy left behind",
         "the app's image in the registry (`/v2/<image>/tags/list`) or "
         "`kamal app version` on the servers after `kamal deploy`",
@@ -766,23 +627,15 @@ def _deploy_from_here(evidence: Evidence) -> Item:
 
 
 def _deploy_from_elsewhere(evidence: Evidence) -> Item:
-    title = "Deploy from another machine"
+    check = _Check(2, "deploy-from-elsewhere", "Deploy from another machine")
     local = _still_local(evidence)
     if local:
-        return Item(
-            2,
-            "deploy-from-elsewhere",
-            title,
-            OPEN,
+        return check.open(
             f"with Kamal's local registry {local} only the machine that runs it "
             "can deploy",
-            sources=("kamal.lint",),
+            "kamal.lint",
         )
-    return Item(
-        2,
-        "deploy-from-elsewhere",
-        title,
-        UNKNOWN,
+    return check.unknown(
         "nothing on this machine sees another machine's deploys",
         "`dockmig plan` (or `dockmig doctor`) and `kamal deploy` succeeding on "
         "the other machine",
@@ -799,6 +652,7 @@ def write_text(plan: Plan, stream: IO[str]) -> None:
     write = stream.write
     write(f"Migration plan for {plan.root}\n")
     write("(each item from dockmig doctor's probes and lint; none is typed in)\n")
+
     for phase, heading in PHASES.items():
         write(f"\n{heading}\n")
         for item in (i for i in plan.items if i.phase == phase):
@@ -818,6 +672,7 @@ def write_markdown(plan: Plan, stream: IO[str]) -> None:
         "`dockmig doctor`'s probes and lint saw, never by hand. "
         "*Unknown* items say what would show them.\n"
     )
+
     for phase, heading in PHASES.items():
         write(f"\n### {heading}\n\n")
         for item in (i for i in plan.items if i.phase == phase):
@@ -827,7 +682,7 @@ def write_markdown(plan: Plan, stream: IO[str]) -> None:
             if item.would_show:
                 write(f". What would show it: {_md(item.would_show)}")
             if item.sources:
-                write(" (" + ", ".join(f"`{s}`" for s in item.sources) + ")")
+                write(" (from " + ", ".join(f"`{s}`" for s in item.sources) + ")")
             write("\n")
     write(f"\n{_summary(plan)}\n")
 
