@@ -38,7 +38,7 @@ MAX_VALUES = 200_000
 _SUPPRESSION = re.compile(r"#\s*dockmig:\s*ignore\[([^\]]*)\]")
 
 
-class _MarkingComposer(Composer):
+class MarkingComposer(Composer):
     """A composer that remembers where each alias was written.
 
     ruamel hands back the anchored node itself for an alias, so a finding on
@@ -50,31 +50,38 @@ class _MarkingComposer(Composer):
         if self.parser.check_event(AliasEvent):
             event = self.parser.peek_event()
             node = super().compose_node(parent, index)
-            return _alias_copy(node, event.start_mark, event.end_mark)
+            return alias_copy(node, event)
         return super().compose_node(parent, index)
 
 
-class _AliasScalar(ScalarNode):
+class Alias:
+    """Marker base: this node is where `*name` was written, not the anchor."""
+
+    alias_of: Node
+    alias_name: str
+
+
+class AliasScalar(ScalarNode, Alias):
     pass
 
 
-class _AliasSequence(SequenceNode):
+class AliasSequence(SequenceNode, Alias):
     pass
 
 
-class _AliasMapping(MappingNode):
+class AliasMapping(MappingNode, Alias):
     pass
 
 
 _ALIAS_TYPES: dict[type, type] = {
-    ScalarNode: _AliasScalar,
-    SequenceNode: _AliasSequence,
-    MappingNode: _AliasMapping,
+    ScalarNode: AliasScalar,
+    SequenceNode: AliasSequence,
+    MappingNode: AliasMapping,
 }
 
 
-def _alias_copy(node: Any, start_mark: Any, end_mark: Any) -> Any:
-    """A node sharing `node`'s content, marked where the alias was written."""
+def alias_copy(node: Any, event: Any) -> Any:
+    """A node sharing `node`'s content, marked where the alias `event` was written."""
     target = getattr(node, "alias_of", node)
     alias_type = _ALIAS_TYPES.get(type(target))
     if alias_type is None:
@@ -84,9 +91,10 @@ def _alias_copy(node: Any, start_mark: Any, end_mark: Any) -> Any:
         for slot in getattr(klass, "__slots__", ()):
             if hasattr(target, slot):
                 setattr(alias, slot, getattr(target, slot))
-    alias.start_mark = start_mark
-    alias.end_mark = end_mark
+    alias.start_mark = event.start_mark
+    alias.end_mark = event.end_mark
     alias.alias_of = target
+    alias.alias_name = str(event.anchor)
     return alias
 
 
@@ -269,7 +277,7 @@ def _compose(document: Document) -> Node | None:
     # here, so the plain base loader does (the round-trip one gathers
     # comments nobody reads and costs a third more).
     yaml = YAML(typ="base")
-    yaml.Composer = _MarkingComposer
+    yaml.Composer = MarkingComposer
     try:
         nodes = yaml.compose_all(document.rendered.text)
         root = next(iter(nodes), None)

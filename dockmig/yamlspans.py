@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockmig import erb, spans
 from dockmig.codemod import Migration, Outcome
+from dockmig.document import Alias, MarkingComposer
 from dockmig.yaml11 import resolve_plain
 
 logger = logging.getLogger(__name__)
@@ -36,76 +36,31 @@ _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 _TEMPLATE_KEY = re.compile(r"#\s?([A-Za-z_][A-Za-z0-9_-]*)\s*:(?:\s|$)")
 
 
-class _Alias:
-    """Marker base: this node is where `*name` was written, not the anchor."""
-
-    alias_of: Node
-    alias_name: str
-
-
-class AliasScalar(ScalarNode, _Alias):
-    pass
-
-
-class AliasSequence(SequenceNode, _Alias):
-    pass
-
-
-class AliasMapping(MappingNode, _Alias):
-    pass
-
-
-_ALIAS_TYPES: dict[type, type] = {
-    ScalarNode: AliasScalar,
-    SequenceNode: AliasSequence,
-    MappingNode: AliasMapping,
-}
-
-
-class _SiteComposer(Composer):
+class _SiteComposer(MarkingComposer):
     """Composes aliases as marked copies and remembers every alias site."""
 
     sites: dict[str, list[int]]
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if not self.parser.check_event(AliasEvent):
-            return super().compose_node(parent, index)
-        event = self.parser.peek_event()
-        node = super().compose_node(parent, index)
-
-        if not hasattr(self, "sites"):
-            self.sites = {}
-        self.sites.setdefault(str(event.anchor), []).append(event.start_mark.index)
-        target = getattr(node, "alias_of", node)
-        alias_type = _ALIAS_TYPES.get(type(target))
-
-        if alias_type is None:
-            return node
-        alias: Any = object.__new__(alias_type)
-
-        for klass in type(target).__mro__:
-            for slot in getattr(klass, "__slots__", ()):
-                if hasattr(target, slot):
-                    setattr(alias, slot, getattr(target, slot))
-        alias.start_mark = event.start_mark
-        alias.end_mark = event.end_mark
-        alias.alias_of = target
-        alias.alias_name = str(event.anchor)
-
-        return alias
+        if self.parser.check_event(AliasEvent):
+            event = self.parser.peek_event()
+            if not hasattr(self, "sites"):
+                self.sites = {}
+            self.sites.setdefault(str(event.anchor), []).append(event.start_mark.index)
+        return super().compose_node(parent, index)
 
 
 def is_alias(node: Node) -> bool:
-    return isinstance(node, _Alias)
+    return isinstance(node, Alias)
 
 
 def alias_name(node: Node) -> str:
-    return node.alias_name if isinstance(node, _Alias) else ""
+    return node.alias_name if isinstance(node, Alias) else ""
 
 
 def target(node: Node) -> Node:
     """The anchored node an alias stands for (the node itself otherwise)."""
-    return node.alias_of if isinstance(node, _Alias) else node
+    return node.alias_of if isinstance(node, Alias) else node
 
 
 @dataclass
@@ -204,7 +159,7 @@ class Tree:
         return found.get(key)
 
     def resolved(self, mapping: Node) -> dict[Any, Entry]:
-        via = (mapping.alias_name,) if isinstance(mapping, _Alias) else ()
+        via = (mapping.alias_name,) if isinstance(mapping, Alias) else ()
         node = target(mapping)
         if not isinstance(node, MappingNode):
             return {}
@@ -244,7 +199,7 @@ class Tree:
             inner = target(source)
             if not isinstance(inner, MappingNode):
                 continue
-            name = (source.alias_name,) if isinstance(source, _Alias) else ()
+            name = (source.alias_name,) if isinstance(source, Alias) else ()
             merged.update(self._resolve(inner, via + name, depth + 1))
 
         return merged
