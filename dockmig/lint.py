@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dockmig import document, erb, project, rules
+from dockmig import document, erb, project, rules, topology
 from dockmig import secrets as kamal_secrets
 from dockmig.errors import DockmigError
 from dockmig.findings import Finding, Mark, Position, Severity, format_path
@@ -40,10 +40,17 @@ class TargetContext:
     secrets_paths: list[str]
     settings: Settings
     findings: list[Finding] = field(default_factory=list)
+    _topology: topology.Topology | None = None
 
     @property
     def root(self) -> Path:
         return self.project.root
+
+    def topology(self) -> topology.Topology:
+        """Kamal's roles, hosts and proxies for this target, worked out once."""
+        if self._topology is None:
+            self._topology = topology.read(self.data)
+        return self._topology
 
     @property
     def config_file(self) -> str:

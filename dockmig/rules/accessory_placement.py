@@ -50,7 +50,7 @@ _CHOICES = "host, hosts, role, roles, tag or tags"
 def check(target: TargetContext) -> None:
     if not isinstance(target.data, dict):
         return
-    picture = topology.read(target.data)
+    picture = target.topology()
     for accessory in picture.accessories:
         _check_placement(target, accessory)
         if picture.complete:

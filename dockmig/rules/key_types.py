@@ -66,7 +66,7 @@ def check(target: TargetContext) -> None:
         return
     _check_names(target)
 
-    picture = topology.read(target.data)
+    picture = target.topology()
     _check_accessory_hosts(target, picture)
     _check_ssl_host_names(target, picture)
 

@@ -59,7 +59,7 @@ KeyPath = tuple[Any, ...]
 def check(target: TargetContext) -> None:
     if not isinstance(target.data, dict):
         return
-    picture = topology.read(target.data)
+    picture = target.topology()
     if not picture.complete:
         return
     parties = _parties(picture)

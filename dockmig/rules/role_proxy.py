@@ -34,7 +34,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from dockmig import topology
 from dockmig.findings import Severity, format_path
 from dockmig.topology import Role, blank, present, truthy
 
@@ -51,7 +50,7 @@ KAMAL = True
 def check(target: TargetContext) -> None:
     if not isinstance(target.data, dict):
         return
-    picture = topology.read(target.data)
+    picture = target.topology()
     if not picture.complete:
         return
 

@@ -54,7 +54,7 @@ def check(target: TargetContext) -> None:
     # Without `servers` the schema asks for servers or accessories.
     if not isinstance(target.data, dict) or target.data.get("servers") is None:
         return
-    picture = topology.read(target.data)
+    picture = target.topology()
     if not picture.complete:
         return
 

@@ -42,7 +42,6 @@ import logging
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
-from dockmig import topology
 from dockmig.findings import Severity, format_path
 from dockmig.topology import HostNameCrash, identity, ruby_to_s
 
@@ -59,7 +58,7 @@ KAMAL = True
 def check(target: TargetContext) -> None:
     if not isinstance(target.data, dict):
         return
-    picture = topology.read(target.data)
+    picture = target.topology()
     if not picture.complete:
         return
 
