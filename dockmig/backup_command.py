@@ -52,9 +52,9 @@ def backup_volume_command(
 
     Without NAME, backs up the volumes listed under volumes: in .dockmig.yml.
     """
-    from dockmig.cli import _configure_logging, run_guarded
+    from dockmig.cli import configure_logging, run_guarded
 
-    _configure_logging(verbose)
+    configure_logging(verbose)
     code = run_guarded(
         lambda: backup_volumes(
             list(names),

@@ -75,9 +75,9 @@ def report_command(
     verbose: int = 0,
 ) -> None:
     """Build cache records and every buildx state volume, with its builder."""
-    from dockmig.cli import _configure_logging, run_guarded
+    from dockmig.cli import configure_logging, run_guarded
 
-    _configure_logging(verbose)
+    configure_logging(verbose)
     sys.exit(run_guarded(lambda: report(path, docker_context, fmt, verbose)))
 
 
@@ -107,9 +107,9 @@ def prune_command(
 
     Shows the plan; removes only with --yes (and never with --dry-run).
     """
-    from dockmig.cli import _configure_logging, run_guarded
+    from dockmig.cli import configure_logging, run_guarded
 
-    _configure_logging(verbose)
+    configure_logging(verbose)
     sys.exit(
         run_guarded(
             lambda: prune(

@@ -32,13 +32,15 @@ from dockmig.errors import (
 logger = logging.getLogger(__name__)
 
 
-def _configure_logging(verbose: int) -> None:
+def configure_logging(verbose: int) -> None:
+    """-v INFO, -vv DEBUG, on stderr; results stay alone on stdout."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(
         level=level,
         format="dockmig: %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("dockmig").setLevel(level)
 
 
 def run_guarded(work: Callable[[], int]) -> int:
@@ -117,7 +119,7 @@ def lint_command(
     verbose: int,
 ) -> None:
     """Check deploy.yml, its destinations and .kamal/secrets* like Kamal would."""
-    _configure_logging(verbose)
+    configure_logging(verbose)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     code = run_guarded(
@@ -126,15 +128,16 @@ def lint_command(
             config,
             list(destinations),
             fmt,
-            _split(select),
-            _split(ignore),
+            split_values(select),
+            split_values(ignore),
             strict,
         )
     )
     sys.exit(code)
 
 
-def _split(values: tuple[str, ...]) -> list[str]:
+def split_values(values: tuple[str, ...]) -> list[str]:
+    """Repeatable options that also take comma-separated lists."""
     return [
         part.strip() for value in values for part in value.split(",") if part.strip()
     ]
@@ -282,11 +285,22 @@ def _hooks(path: Path, *, install: bool) -> int:
 
 def _register_commands() -> None:
     """Commands that live in their own modules (each imports only click at load)."""
+    from dockmig.backup_command import backup_volume_command
+    from dockmig.cache_command import cache_group
     from dockmig.doctor.command import doctor_command
+    from dockmig.plan_command import plan_command
+    from dockmig.registry_check_command import registry_check_command
     from dockmig.rewrite_command import rewrite_registry_command
 
-    main.add_command(rewrite_registry_command)
-    main.add_command(doctor_command)
+    for command in (
+        rewrite_registry_command,
+        doctor_command,
+        plan_command,
+        cache_group,
+        backup_volume_command,
+        registry_check_command,
+    ):
+        main.add_command(command)
 
 
 _register_commands()

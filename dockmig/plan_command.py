@@ -68,9 +68,9 @@ def plan_command(
     Phase 1 moves Docker Desktop to OrbStack, phase 2 the registry. Exit 0
     whenever the plan could be made, however many items are open.
     """
-    from dockmig.cli import _configure_logging, run_guarded
+    from dockmig.cli import configure_logging, run_guarded
 
-    _configure_logging(verbose)
+    configure_logging(verbose)
 
     def work() -> int:
         from dockmig import plan

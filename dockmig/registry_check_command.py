@@ -36,9 +36,9 @@ def registry_check_command(
     Exit 1 and every place at file:line:col while any target (the base or a
     destination) names the registry; exit 0 once none does.
     """
-    from dockmig.cli import _configure_logging, run_guarded
+    from dockmig.cli import configure_logging, run_guarded
 
-    _configure_logging(verbose)
+    configure_logging(verbose)
     sys.exit(run_guarded(lambda: check_paths(list(paths), list(registries))))
 
 

@@ -19,28 +19,13 @@ from dockmig.errors import EXIT_FINDINGS, EXIT_OK, DockmigError
 logger = logging.getLogger(__name__)
 
 
-def _configure_logging(verbose: int) -> None:
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(
-        level=level,
-        format="dockmig: %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("dockmig").setLevel(level)
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [
-        part.strip() for value in values for part in value.split(",") if part.strip()
-    ]
-
-
 def _check_only(
     context: click.Context, parameter: click.Parameter, values: tuple[str, ...]
 ) -> list[str]:
     from dockmig import doctor
+    from dockmig.cli import split_values
 
-    names = _split(values)
+    names = split_values(values)
     try:
         doctor.select(names)
     except ValueError as error:
@@ -166,9 +151,9 @@ def doctor_command(
 
     Exit 0 when no probe failed, 1 when one did (or could not run).
     """
-    from dockmig.cli import run_guarded
+    from dockmig.cli import configure_logging, run_guarded
 
-    _configure_logging(verbose)
+    configure_logging(verbose)
     if list_probes:
         sys.exit(run_guarded(list_all))
     code = run_guarded(

@@ -237,7 +237,13 @@ def _read_project(inputs: Inputs) -> None:
         proj = project.discover(root, None, explicit)
         inputs.project = proj
         inputs.base = _target(proj, None, inputs)
-        names: list[str | None] = list(proj.destinations) or [None]
+        names: list[str | None] = [None, *proj.destinations]
+        if inputs.destination:
+            names = [inputs.destination]
+        elif inputs.environ.get("KAMAL_COMMAND"):
+            # Run from a Kamal hook without a destination: this deploy uses
+            # the base config alone, so only the base is this run's business.
+            names = [None]
         inputs.targets = [
             inputs.base if name is None else _target(proj, name, inputs)
             for name in names

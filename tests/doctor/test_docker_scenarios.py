@@ -221,7 +221,7 @@ def test_missing_volume_backup_fails(tmp_path: Path, dockerd: Any) -> None:
     assert run.statuses["docker.volumes-backup"] == "fail"
     backup = run.probe("docker.volumes-backup")
     assert "falkordb_data has no backup in backups/" in backup["summary"]
-    assert "tar -czf /b/falkordb_data-" in backup["remedy"]
+    assert "dockmig backup-volume falkordb_data --to backups" in backup["remedy"]
     assert run.exit_code == 1
 
 
@@ -346,3 +346,11 @@ def test_docker_desktop_disk_image_left_behind_warns(
     assert run.statuses == {"docker.endpoint": "ok", "docker.other-engine": "warn"}
     other = run.probe("docker.other-engine")
     assert other["summary"].startswith(f"Docker Desktop's disk image {image} (0.0 GB)")
+
+
+def test_a_longer_volume_s_archive_is_not_taken_for_a_backup(tmp_path: Path) -> None:
+    from dockmig.doctor.probes.docker_volumes_backup import _newest_backup
+
+    (tmp_path / "falkordb_data-20261204T0900.tar.gz").write_bytes(b"x")
+    assert _newest_backup(tmp_path, "falkordb") is None
+    assert _newest_backup(tmp_path, "falkordb_data") is not None

@@ -89,6 +89,19 @@ def test_kamal_destination_from_a_hook_selects_the_destination(tmp_path: Path) -
     assert gathered.registry.name == "staging-registry.example.com"
 
 
+def test_by_hand_every_target_is_checked_but_a_plain_kamal_hook_checks_the_base(
+    tmp_path: Path,
+) -> None:
+    root = write_project(tmp_path)
+    (root / "config" / "deploy.staging.yml").write_text("servers: [192.0.2.20]\n")
+    by_hand = inputs.gather(root, environ={})
+    assert [t.destination for t in by_hand.targets] == [None, "staging"]
+    # `kamal deploy` without -d runs its hooks with KAMAL_COMMAND and no
+    # KAMAL_DESTINATION: that deploy reads the base config alone.
+    from_hook = inputs.gather(root, environ={"KAMAL_COMMAND": "deploy"})
+    assert [t.destination for t in from_hook.targets] == [None]
+
+
 def test_password_secret_resolves_from_the_environment_through_the_secrets_file(
     tmp_path: Path,
 ) -> None:

@@ -13,11 +13,9 @@ state volume.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from pathlib import Path
 
+from dockmig.cache import buildx_store, owner
 from dockmig.doctor import Outcome, ProbeContext, human_size, ok, warn
-from dockmig.doctor.endpoint import config_dir
 from dockmig.doctor.engine import EngineFacts, connect
 
 ID = "docker.buildkit-cache"
@@ -42,7 +40,9 @@ def run(context: ProbeContext) -> Outcome:
     records = usage.get("BuildCache") or []
     cache_bytes = sum(max(int(r.get("Size") or 0), 0) for r in records)
     names = {n.lstrip("/") for c in containers for n in c.get("Names") or []}
-    builders = _buildx_builders(context.inputs.environ)
+    # buildx's own entries name each builder's nodes; guessing the builder by
+    # stripping digits breaks on names that end in digits (ssh://…10.0.0.1).
+    store = buildx_store(context.inputs.environ)
 
     volumes = []
     orphans = []
@@ -53,8 +53,8 @@ def run(context: ProbeContext) -> Outcome:
         size = int((volume.get("UsageData") or {}).get("Size") or 0)
         volumes.append((volume["Name"], max(size, 0)))
         node = match.group("node")
-        builder = re.sub(r"[0-9]+$", "", node)
-        if f"buildx_buildkit_{node}" not in names and builder not in builders:
+        _, known = owner(node, store)
+        if f"buildx_buildkit_{node}" not in names and not known:
             orphans.append((volume["Name"], max(size, 0)))
 
     limit = context.inputs.settings.cache_limit_bytes
@@ -102,15 +102,3 @@ def run(context: ProbeContext) -> Outcome:
             details=details,
         )
     return ok(summary, details=details)
-
-
-def _buildx_builders(environ: Mapping[str, str]) -> set[str]:
-    """Builders buildx knows (its instance files), as named in state volumes."""
-    configured = environ.get("BUILDX_CONFIG")
-    if configured:
-        folder = Path(configured) / "instances"
-    else:
-        folder = config_dir(environ) / "buildx" / "instances"
-    if not folder.is_dir():
-        return set()
-    return {path.name for path in folder.iterdir() if path.is_file()}

@@ -1,8 +1,9 @@
 """The volumes .dockmig.yml lists exist here and have a recent backup.
 
 A backup is a non-empty archive in the backup folder (`backup/dir`, default
-`backups/`) whose name is the volume's, then `.`, `-` or `_` and anything,
-ending in .tar, .tar.gz, .tgz, .tar.zst, .tar.xz or .tar.bz2 — for example
+`backups/`) whose name is the volume's, then `.` or `-` and anything (so
+`falkordb_data-…` never passes for a backup of `falkordb`), ending in .tar,
+.tar.gz, .tgz, .tar.zst, .tar.xz or .tar.bz2 — for example
 `falkordb_data-20261204T0900.tar.gz`. The newest one must be younger than
 `backup/max_age_hours` (default 24). Missing volumes and missing or stale
 backups fail: this is the check to pass before an engine is uninstalled.
@@ -96,7 +97,7 @@ def _newest_backup(folder: Path, volume: str) -> Path | None:
         name = path.name
         if not name.startswith(volume) or not name.endswith(ARCHIVES):
             continue
-        if len(name) > len(volume) and name[len(volume)] not in "._-":
+        if len(name) > len(volume) and name[len(volume)] not in ".-":
             continue
         try:
             stat = path.stat()
@@ -122,10 +123,8 @@ def _remedy(
             "(see docker.other-engine)"
         )
 
-    image = helper or "busybox"
-    volume = next((v for v in wanted if v in present), wanted[0])
+    volumes = " ".join(v for v in wanted if v in present) or wanted[0]
     return (
-        f'back up each volume, e.g. `docker run --rm -v {volume}:/v:ro -v "$PWD/'
-        f'{backup_dir}":/b {image} tar -czf /b/{volume}-$(date +%Y%m%dT%H%M).tar.gz '
-        "-C /v .`"
+        f"back up with `dockmig backup-volume {volumes} --to {backup_dir}` (an "
+        "archive verified against the volume, with its restore command)"
     )
