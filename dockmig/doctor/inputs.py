@@ -212,7 +212,16 @@ def gather(
     _choose_registry(inputs, registry)
     _choose_credentials(inputs, username, password_env)
 
-    inputs.expected_ip = expect_ip or project_settings.expected_ip
+    # The settings' address belongs to the settings' registry: a registry
+    # named with --registry (or taken from deploy.yml) has its own.
+    checking_settings_host = (
+        inputs.registry is not None
+        and project_settings.registry_host is not None
+        and inputs.registry.written == project_settings.registry_host
+    )
+    inputs.expected_ip = expect_ip or (
+        project_settings.expected_ip if checking_settings_host else None
+    )
     if ca_file is not None:
         inputs.ca_file = Path(ca_file)
     elif project_settings.ca_file:

@@ -44,6 +44,18 @@ def test_settings_name_the_target_registry_while_deploy_yml_is_still_local(
     )
 
 
+def test_settings_address_is_not_expected_of_a_registry_named_on_the_command_line(
+    tmp_path: Path,
+) -> None:
+    root = write_project(tmp_path, registry="localhost:5555", settings=KNOT_SETTINGS)
+    gathered = inputs.gather(root, environ={}, registry="127.0.0.1:5000")
+    assert gathered.expected_ip is None
+    asked = inputs.gather(
+        root, environ={}, registry="127.0.0.1:5000", expect_ip="127.0.0.1"
+    )
+    assert asked.expected_ip == "127.0.0.1"
+
+
 def test_deploy_yml_credentials_apply_when_it_names_the_same_registry(
     tmp_path: Path,
 ) -> None:

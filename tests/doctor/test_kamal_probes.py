@@ -108,6 +108,8 @@ def test_destination_from_a_kamal_hook_checks_that_destinations_secrets(
         "KAMAL_REGISTRY_PASSWORD": {"staging": "available"},
         "DATABASE_URL": {"staging": "missing"},
     }
+    # With -d staging Kamal reads secrets.staging; the plain file would not help.
+    assert ".kamal/secrets.staging" in run.probe("kamal.secrets")["remedy"]
 
 
 def test_lint_verdict_passes_a_config_kamal_accepts(tmp_path: Path) -> None:

@@ -84,9 +84,15 @@ def run(context: ProbeContext) -> Outcome:
                 "with `kamal secrets fetch`"
             )
         else:
+            # With -d DEST Kamal reads secrets.DEST, not the plain file.
+            read_by = {
+                target_name(t.destination): t.secrets_paths[-1] for t in inputs.targets
+            }
+            files = sorted({read_by[where] for _, where, _ in problems})
             remedy = (
-                "define each in .kamal/secrets (e.g. NAME=$NAME) and export it in "
-                "this shell before running kamal"
+                f"define each in {' or '.join(files)} (e.g. NAME=$NAME), the "
+                "file Kamal reads for that target, and export it in this shell "
+                "before running kamal"
             )
         return fail(summary, remedy, details=details)
     if unrun:
