@@ -36,7 +36,10 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     path = corpus_dir()
-    require((path / "kamal").is_dir(), f"the Kamal corpus at {path}")
+    require(
+        (path / "kamal").is_dir(),
+        f"the Kamal corpus at {path} (set DOCKMIG_CORPUS to its folder)",
+    )
     return path
 
 

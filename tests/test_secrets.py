@@ -20,8 +20,9 @@ from dockmig.secrets import (
     resolve_references,
     secrets_instance,
 )
+from tests.conftest import corpus_dir
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = corpus_dir()
 KAMAL_CORPUS = CORPUS / "kamal"
 
 
@@ -410,6 +411,7 @@ def test_commands_are_never_run_and_their_dependents_stay_unknown() -> None:
     assert not Path("/tmp/dockmig-must-not-exist").exists()
 
 
+@pytest.mark.usefixtures("corpus")
 def test_corpus_environment_resolves_references() -> None:
     environ = _corpus_environ()
     environ["DB_PASSWORD"] = "from-shell"
@@ -551,7 +553,7 @@ def _read(path: Path) -> str:
     return path.read_bytes().decode("utf-8")
 
 
-@pytest.mark.skipif(not KAMAL_CORPUS.is_dir(), reason="the shared corpus is absent")
+@pytest.mark.usefixtures("corpus")
 @pytest.mark.parametrize(
     "path", _corpus_secrets(), ids=lambda p: f"{p.parts[-3]}/{p.name}"
 )
@@ -602,7 +604,7 @@ CORPUS_KINDS: dict[str, dict[str, ValueKind]] = {
 }
 
 
-@pytest.mark.skipif(not KAMAL_CORPUS.is_dir(), reason="the shared corpus is absent")
+@pytest.mark.usefixtures("corpus")
 @pytest.mark.parametrize("name", sorted(CORPUS_KINDS))
 def test_corpus_secrets_have_the_kinds_read_by_hand(name: str) -> None:
     file = parse_secrets(_read(KAMAL_CORPUS / name), name)
@@ -611,7 +613,7 @@ def test_corpus_secrets_have_the_kinds_read_by_hand(name: str) -> None:
     assert file.problems == []
 
 
-@pytest.mark.skipif(not KAMAL_CORPUS.is_dir(), reason="the shared corpus is absent")
+@pytest.mark.usefixtures("corpus")
 @pytest.mark.parametrize(
     "path",
     [p for p in _corpus_secrets() if "047-" not in str(p)],
@@ -621,7 +623,7 @@ def test_corpus_files_other_than_the_bash_script_have_no_problems(path: Path) ->
     assert parse_secrets(_read(path), str(path)).problems == []
 
 
-@pytest.mark.skipif(not KAMAL_CORPUS.is_dir(), reason="the shared corpus is absent")
+@pytest.mark.usefixtures("corpus")
 def test_corpus_large_files_mix_commands_with_a_few_plain_values() -> None:
     scout = parse(_read(KAMAL_CORPUS / "043-multi-config-ecr-erb/.kamal/secrets"))
     prod = parse(_read(KAMAL_CORPUS / "045-large-commented-prod/.kamal/secrets.prod"))
@@ -645,7 +647,7 @@ def test_corpus_large_files_mix_commands_with_a_few_plain_values() -> None:
     assert only(prod, "KAMAL_REGISTRY_PASSWORD").references == ("GITHUB_TOKEN",)
 
 
-@pytest.mark.skipif(not KAMAL_CORPUS.is_dir(), reason="the shared corpus is absent")
+@pytest.mark.usefixtures("corpus")
 def test_corpus_quoted_commands_are_commands_with_their_references() -> None:
     text = _read(
         KAMAL_CORPUS / "052-ghcr-servers-in-destination/.kamal/secrets.production"
@@ -658,7 +660,7 @@ def test_corpus_quoted_commands_are_commands_with_their_references() -> None:
     assert entry.references == ("SECRETS",)
 
 
-@pytest.mark.skipif(not KAMAL_CORPUS.is_dir(), reason="the shared corpus is absent")
+@pytest.mark.usefixtures("corpus")
 def test_corpus_bash_script_as_secrets_file() -> None:
     file = parse(_read(KAMAL_CORPUS / "047-bash-secrets-noeol/.kamal/secrets"))
 
