@@ -83,6 +83,12 @@ def _is_ours(path: Path) -> bool:
 
 
 def install(root: Path) -> list[Change]:
+    if not (root / project.DEFAULT_CONFIG).exists():
+        raise DockmigError(
+            f"{project.DEFAULT_CONFIG} not found: this is not a Kamal project; "
+            "run `dockmig hooks install` in its root",
+            path=str(root),
+        )
     folder = hooks_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
     changes = []

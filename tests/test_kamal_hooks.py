@@ -264,3 +264,9 @@ def test_installed_pre_build_hook_stops_when_the_engine_is_down(
     assert result.returncode == 1, result.stdout + result.stderr
     engine = [line for line in result.stdout.splitlines() if "docker.engine" in line]
     assert engine and "no-engine.sock" in engine[0]
+
+
+def test_install_outside_a_kamal_project_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DockmigError, match="not a Kamal project"):
+        kamal_hooks.install(tmp_path)
+    assert not (tmp_path / ".kamal").exists()
