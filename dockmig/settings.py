@@ -92,9 +92,15 @@ def _validate(data: Any, doc: document.Document) -> None:
     position = doc.position(path) or doc.position(())
     line, column = (position.value.line, position.value.column) if position else (1, 1)
     where = "/".join(str(p) for p in path) or "the top level"
+    problem = error.message
+    if error.validator == "enum":
+        # false is how YAML 1.1 reads an unquoted `off`; name it as written.
+        choices = ["off" if c is False else str(c) for c in error.validator_value]
+        problem = (
+            f"{error.instance!r} is not one of {', '.join(dict.fromkeys(choices))}"
+        )
     raise DockmigError(
-        f"invalid dockmig setting at {where}: {error.message}; "
-        "see `dockmig schema settings`",
+        f"invalid dockmig setting at {where}: {problem}; see `dockmig schema settings`",
         path=FILENAME,
         line=line,
         column=column,
@@ -139,7 +145,19 @@ def _from_data(data: dict[str, Any], path: Path, doc: document.Document) -> Sett
 
     lint = data.get("lint", {})
     settings.strict = bool(lint.get("strict", False))
+    from dockmig import rules
+
+    known = rules.by_id()
     for rule, level in lint.get("rules", {}).items():
+        if rule not in known:
+            mark = doc.position(("lint", "rules", rule))
+            raise DockmigError(
+                f"lint/rules names an unknown rule {rule!r}; `dockmig rules` lists "
+                "them all",
+                path=FILENAME,
+                line=mark.key.line if mark and mark.key else 1,
+                column=mark.key.column if mark and mark.key else 1,
+            )
         # YAML 1.1 reads an unquoted `off` as false; both mean the same here.
         off = level is False or level == "off"
         settings.rule_severities[rule] = None if off else Severity.parse(level)

@@ -58,6 +58,7 @@ def test_sizes_and_rule_levels_are_parsed(tmp_path: Path) -> None:
         ("registry:\n  expected_ip: 203.0.113.999\n", ":2:"),
         ("doctor:\n  deadline: -1\n", ":2:"),
         ("lint:\n  rules:\n    x: loud\n", ":3:"),
+        ("lint:\n  rules:\n    local-registy: 'off'\n", ":3:5"),
         ("registry: [\n", ":2:"),
     ],
 )
@@ -74,3 +75,9 @@ def test_bad_settings_name_file_line_and_column(
 def test_size_parser_refuses_nonsense() -> None:
     with pytest.raises(ValueError, match="not a size"):
         settings.parse_size("lots")
+
+
+def test_bad_level_lists_the_choices_as_written(tmp_path: Path) -> None:
+    with pytest.raises(DockmigError) as raised:
+        settings.load(write(tmp_path, "lint:\n  rules:\n    schema: loud\n"))
+    assert "'loud' is not one of error, warning, info, off" in str(raised.value)
