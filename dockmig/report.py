@@ -75,17 +75,33 @@ def _summary(result: LintResult) -> str:
     counts = {level: 0 for level in Severity}
     for finding in result.findings:
         counts[finding.severity] += 1
+    tally = ", ".join(
+        _plural(counts[level], word)
+        for level, word in (
+            (Severity.ERROR, "error"),
+            (Severity.WARNING, "warning"),
+            (Severity.INFO, "info"),
+        )
+    )
+
+    # Kamal's verdict is a separate question from dockmig's findings: a
+    # config Kamal accepts can still carry errors such as a missing secret.
     verdicts = []
+    reasons = []
     for target in result.targets:
         name = target.destination or "base"
-        verdict = {True: "accepts", False: "rejects", None: "undecided"}[
-            target.kamal_accepts
-        ]
-        verdicts.append(f"{name}: Kamal {verdict}")
-    return (
-        f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
-        f"{counts[Severity.INFO]} notes ({'; '.join(verdicts)})"
-    )
+        word = {True: "accepts", False: "rejects", None: "cannot be decided"}
+        verdicts.append(f"{name} {word[target.kamal_accepts]}")
+        if target.kamal_accepts is None and target.undecided_because:
+            reasons.append(f"  {name}: {target.undecided_because}")
+    lines = [f"{tally}; Kamal 2.12's own check: {', '.join(verdicts)}"]
+    return "\n".join(lines + reasons)
+
+
+def _plural(count: int, word: str) -> str:
+    if word == "info" or count == 1:
+        return f"{count} {word}"
+    return f"{count} {word}s"
 
 
 def _parsable(result: LintResult, stream: IO[str], colour: bool) -> None:
