@@ -69,15 +69,9 @@ def rewrite_registry_command(
     verbose: int,
 ) -> None:
     """Move a Kamal project to another registry: every file that names it."""
-    from dockmig.cli import run_guarded
+    from dockmig.cli import configure_logging, run_guarded
 
-    if verbose:
-        level = logging.INFO if verbose == 1 else logging.DEBUG
-        logging.basicConfig(
-            level=level,
-            format="dockmig: %(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
-        )
+    configure_logging(verbose)
     code = run_guarded(
         lambda: run(
             path,
@@ -88,6 +82,7 @@ def rewrite_registry_command(
             config=config,
             mode=mode,
             out=sys.stdout,
+            err=sys.stderr,
         )
     )
     sys.exit(code)
@@ -103,6 +98,7 @@ def run(
     config: str | None = None,
     mode: str = "diff",
     out: IO[str] | None = None,
+    err: IO[str] | None = None,
     environ: dict[str, str] | None = None,
 ) -> int:
     """Plan the move, then show it, check it or write it; the exit code."""
@@ -126,6 +122,9 @@ def run(
     if mode == "diff":
         for change in result.changes:
             stream.write(rewrite.diff(change, colour=colour))
+        # The diff alone on stdout, so it can be piped or saved; what is
+        # said about it goes beside it, on stderr.
+        stream = err if err is not None else stream
     # --check says only what CI needs: the summary and what blocks.
     shown = [n for n in result.notes if n.blocking or mode != "check"]
     for note in sorted(shown, key=lambda n: (n.path, n.line, n.column)):
