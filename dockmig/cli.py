@@ -68,14 +68,46 @@ def run_guarded(work: Callable[[], int]) -> int:
 
 
 def _write_crash_report() -> str:
-    # The traceback names files and lines, never local values, so it carries
-    # no secret that the exception message itself did not.
     handle, path = tempfile.mkstemp(prefix="dockmig-crash-", suffix=".txt")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(f"dockmig {__version__}, Python {sys.version.split()[0]}\n")
         stream.write(f"argv: {' '.join(sys.argv[1:2])} …\n\n")
-        stream.write(traceback.format_exc())
+        error = sys.exc_info()[1]
+        if error is not None:
+            stream.write(traceback_without_messages(error))
     return path
+
+
+def traceback_without_messages(error: BaseException) -> str:
+    """Where each exception in the chain was raised, without what it said.
+
+    An exception's message often quotes the value it choked on (`int('…')`,
+    a KeyError's key), and that value may be a secret; the type and the
+    frames (files, lines, dockmig's own source) are what a bug report needs.
+    """
+    chain: list[traceback.TracebackException] = []
+    current: traceback.TracebackException | None = (
+        traceback.TracebackException.from_exception(error)
+    )
+    while current is not None and len(chain) < 20:
+        chain.append(current)
+        if current.__cause__ is not None:
+            current = current.__cause__
+        elif current.__suppress_context__:
+            current = None
+        else:
+            current = current.__context__
+
+    parts: list[str] = []
+    for link in reversed(chain):
+        if parts:
+            parts.append("\nwhich led to:\n\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(link.stack.format())
+        kind = link.exc_type
+        name = f"{kind.__module__}.{kind.__qualname__}" if kind else "exception"
+        parts.append(f"{name} (message left out: it may quote a secret value)\n")
+    return "".join(parts)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import errno
 import logging
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,7 @@ from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.scanner import Scanner
 
 from dockmig import erb
 from dockmig.errors import DockmigError
@@ -34,6 +38,12 @@ KeyPath = tuple[Any, ...]
 
 # Real deploy files build a few thousand values; an alias bomb builds billions.
 MAX_VALUES = 200_000
+# Real deploy and secrets files are a few KiB; parsing costs about 10 s per MiB.
+MAX_FILE_BYTES = 4 * 2**20
+# Real deploy files nest a handful of levels. Psych stops with a stack
+# overflow somewhere between several hundred and two thousand; ruamel and this
+# module recurse too, and slow down sharply long before Python's limit.
+MAX_DEPTH = 100
 
 _SUPPRESSION = re.compile(r"#\s*dockmig:\s*ignore\[([^\]]*)\]")
 
@@ -52,6 +62,51 @@ class MarkingComposer(Composer):
             node = super().compose_node(parent, index)
             return alias_copy(node, event)
         return super().compose_node(parent, index)
+
+
+class PsychScanner(Scanner):
+    """ruamel's scanner with libyaml's rule for tabs, which Psych uses.
+
+    ruamel treats a tab outside flow collections as an error, while libyaml
+    skips it as blank wherever no key can start (after a value, before a
+    comment) and keeps it between the words of a plain scalar. Kamal accepts
+    `arch: amd64<TAB># comment`, so lint must too.
+    """
+
+    def scan_to_next_token(self) -> None:
+        # No byte-order mark is skipped here: `parse` sets aside the one Psych
+        # ignores, and Psych reads a second one as text.
+        reader = self.reader
+        while True:
+            while reader.peek() == " " or (
+                reader.peek() == "\t" and (self.flow_level or not self.allow_simple_key)
+            ):
+                reader.forward()
+            if reader.peek() == "#":
+                while reader.peek() not in _LINE_ENDS:
+                    reader.forward()
+            if not self.scan_line_break():
+                return
+            if not self.flow_level:
+                self.allow_simple_key = True
+
+    def scan_plain_spaces(self, indent: Any, start_mark: Any) -> Any:
+        peek = self.reader.peek
+        length = 0
+        while peek(length) in " \t":
+            length += 1
+        blanks = self.reader.prefix(length)
+        if "\t" not in blanks:
+            return super().scan_plain_spaces(indent, start_mark)
+
+        self.reader.forward(length)
+        if peek() in _LINE_ENDS:
+            # Blanks before a line break end the line: the usual rules apply.
+            return super().scan_plain_spaces(indent, start_mark)
+        return [blanks]
+
+
+_LINE_ENDS = "\0\r\n\x85\u2028\u2029"
 
 
 class Alias:
@@ -99,7 +154,9 @@ def alias_copy(node: Any, event: Any) -> Any:
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, node: Node | None = None) -> None:
+        super().__init__("aliases expand too far")
+        self.node = node
 
 
 @dataclass
@@ -114,6 +171,8 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
     parsed: bool = False
     suppressions: dict[int, set[str]] = field(default_factory=dict)
+    # Why dockmig cannot tell what Kamal does with this file, when it cannot.
+    undecided: str | None = None
     _line_starts: list[int] = field(default_factory=list)
 
     def mark_at(self, source_offset: int) -> Mark:
@@ -144,31 +203,101 @@ class Document:
 
 def read_text(path: Path, display: str) -> str:
     """Read a file as Kamal would (UTF-8), or explain in one line why not."""
+    return decode(read_bytes(path, display), display)
+
+
+def read_bytes(path: Path, display: str) -> bytes:
+    """A regular file's bytes, up to MAX_FILE_BYTES, or one line saying why not.
+
+    The file is opened without blocking and checked before anything is read:
+    a named pipe would wait forever for a writer, and a link to /dev/zero or
+    a huge file would fill memory before any parser saw a byte.
+    """
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DockmigError(
-            "file not found; check the path or pass --config", path=display
-        ) from None
-    except IsADirectoryError:
-        raise DockmigError("is a directory, expected a file", path=display) from None
-    except PermissionError:
-        raise DockmigError(
-            "permission denied; make the file readable", path=display
-        ) from None
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
-        raise DockmigError(f"cannot be read ({error.strerror})", path=display) from None
-    return decode(raw, display)
+        raise _unreadable(path, display, error) from None
+
+    try:
+        kind = os.fstat(descriptor)
+        if stat.S_ISDIR(kind.st_mode):
+            raise DockmigError("is a directory, expected a file", path=display)
+        if not stat.S_ISREG(kind.st_mode):
+            raise DockmigError(
+                f"is {_file_kind(kind.st_mode)}, not a regular file; dockmig reads "
+                "only regular files",
+                path=display,
+            )
+        if kind.st_size > MAX_FILE_BYTES:
+            raise _too_big(kind.st_size, display)
+        with os.fdopen(os.dup(descriptor), "rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise _unreadable(path, display, error) from None
+    finally:
+        os.close(descriptor)
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_big(len(raw), display)
+    return raw
+
+
+def _unreadable(path: Path, display: str, error: OSError) -> DockmigError:
+    if error.errno == errno.ENOENT:
+        if os.path.islink(path):
+            return DockmigError(
+                "is a symbolic link to a file that does not exist", path=display
+            )
+        # Listed a moment ago (a destination, a secrets file) or named by the
+        # user: either way the path no longer leads to a file.
+        return DockmigError("file not found; check the path", path=display)
+    if error.errno == errno.ELOOP:
+        return DockmigError(
+            "is a symbolic link that leads back to itself (a loop)", path=display
+        )
+    if error.errno == errno.EISDIR:
+        return DockmigError("is a directory, expected a file", path=display)
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return DockmigError("permission denied; make the file readable", path=display)
+    if error.errno == errno.ENXIO:
+        # open() refuses a unix socket with ENXIO.
+        return DockmigError(
+            "is a socket, not a regular file; dockmig reads only regular files",
+            path=display,
+        )
+    return DockmigError(f"cannot be read ({error.strerror or error})", path=display)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _too_big(size: int, display: str) -> DockmigError:
+    return DockmigError(
+        f"is {size / 2**20:.1f} MiB; deploy, secrets and settings files are a few "
+        f"KiB, and dockmig reads none over {MAX_FILE_BYTES // 2**20} MiB",
+        path=display,
+    )
 
 
 def decode(raw: bytes, display: str) -> str:
-    if raw.startswith(b"\xff\xfe") or raw.startswith(b"\xfe\xff"):
-        raise DockmigError(
-            "is UTF-16; Kamal reads deploy files as UTF-8, re-save it as UTF-8",
-            path=display,
-            line=1,
-            column=1,
-        )
+    # UTF-32's marks begin with UTF-16's, so they are tested first.
+    for encoding, marks in (
+        ("UTF-32", (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")),
+        ("UTF-16", (b"\xff\xfe", b"\xfe\xff")),
+    ):
+        if raw.startswith(marks):
+            raise DockmigError(
+                f"is {encoding}; Kamal reads these files as UTF-8, re-save it as UTF-8",
+                path=display,
+                line=1,
+                column=1,
+            )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -209,6 +338,10 @@ def parse(source: str, display: str, environ: Mapping[str, str]) -> Document:
         )
     if any(p.certain and "never closed" in p.message for p in rendered.problems):
         return document
+    deep = _too_deep(rendered.text)
+    if deep is not None:
+        _refuse_depth(document, document.mark_rendered(deep))
+        return document
 
     before = len(document.findings)
     root = _compose(document)
@@ -218,17 +351,26 @@ def parse(source: str, display: str, environ: Mapping[str, str]) -> Document:
         return document
     builder = _Builder(document)
     try:
+        crossing: list[Node] = []
+        if _expanded_size(root, {}, set(), crossing) > MAX_VALUES:
+            raise _TooLarge(crossing[0] if crossing else None)
         document.data = builder.build(root, ())
-    except _TooLarge:
+        builder.drop_forgotten()
+    except _TooLarge as too_large:
         document.data = None
         document.positions.clear()
+        node = too_large.node
         document.findings.append(
             Finding(
                 rule="yaml-syntax",
                 severity=Severity.ERROR,
-                mark=document.mark_at(0),
+                mark=(
+                    document.mark_rendered(node.start_mark.index)
+                    if node is not None
+                    else document.mark_at(0)
+                ),
                 message=(
-                    f"aliases expand to more than {MAX_VALUES:,} values; "
+                    f"aliases expand to more than {MAX_VALUES:,} values by here; "
                     "this looks like an alias bomb, not a deploy file"
                 ),
                 kamal_rejects=True,
@@ -239,6 +381,125 @@ def parse(source: str, display: str, environ: Mapping[str, str]) -> Document:
     return document
 
 
+def _refuse_depth(document: Document, where: Mark) -> None:
+    document.undecided = (
+        f"{where.file}:{where.line}:{where.column} nests deeper than dockmig reads"
+    )
+    document.findings.append(
+        Finding(
+            rule="yaml-syntax",
+            severity=Severity.ERROR,
+            mark=where,
+            message=(
+                f"lists and mappings nest more than {MAX_DEPTH} levels deep here; "
+                "dockmig reads no deeper (and Kamal fails with a stack overflow "
+                "some hundreds of levels down): flatten it"
+            ),
+        )
+    )
+
+
+_BLOCK_SCALAR_HEADER = re.compile(r"(?:^|[ \t])[|>][-+0-9]*[ \t]*(?:#.*)?$")
+_COMPACT_ENTRIES = re.compile(r"(?:-[ \t]+)+")
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def _too_deep(text: str) -> int | None:
+    """Where collections first nest deeper than MAX_DEPTH, or None.
+
+    A cheap look at indentation and brackets, made before the parser
+    recurses into them. It may count a level too few (a `|` ending a plain
+    scalar hides the lines after it) but never one too many.
+    """
+    indents: list[int] = []
+    flow = 0
+    scalar_indent: int | None = None
+    for match in _LINES.finditer(text):
+        line = match.group(0).rstrip("\r\n")
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if scalar_indent is not None:
+            if not stripped.strip() or indent > scalar_indent:
+                continue
+            scalar_indent = None
+        if not stripped or stripped.startswith("#"):
+            continue
+
+        if flow == 0:
+            while indents and indents[-1] >= indent:
+                indents.pop()
+            indents.append(indent)
+            entries = _COMPACT_ENTRIES.match(stripped)
+            nested = entries.group(0).count("-") if entries else 0
+            if len(indents) + nested > MAX_DEPTH:
+                return match.start() + indent
+
+        deeper = _flow_depth(line, indent, flow, len(indents))
+        if isinstance(deeper, tuple):
+            return match.start() + deeper[0]
+        flow = deeper
+        if flow == 0 and _BLOCK_SCALAR_HEADER.search(line):
+            scalar_indent = indent
+    return None
+
+
+def _flow_depth(line: str, start: int, flow: int, block: int) -> int | tuple[int]:
+    """The flow depth after `line`, or (column,) where it got too deep."""
+    index = start
+    while index < len(line):
+        character = line[index]
+        at_token = index == start or line[index - 1] in " \t[{,:"
+        if character == "#" and (index == 0 or line[index - 1] in " \t"):
+            break
+        if character in "'\"" and at_token:
+            close = line.find(character, index + 1)
+            index = len(line) if close < 0 else close + 1
+            continue
+        if character in "[{" and at_token:
+            flow += 1
+            if flow + block > MAX_DEPTH:
+                return (index,)
+        elif character in "]}" and flow:
+            flow -= 1
+        index += 1
+    return flow
+
+
+def _expanded_size(
+    node: Node, sizes: dict[int, int], open_nodes: set[int], crossing: list[Node]
+) -> int:
+    """How many values building `node` makes, aliases expanded, without building.
+
+    Each anchored node is sized once, so a billion-laughs file is recognised
+    in a few hundred steps instead of after building the first cap's worth.
+    The first child that takes a collection past MAX_VALUES goes into
+    `crossing`, so that the finding points at an alias rather than the file.
+    """
+    target = getattr(node, "alias_of", node)
+    key = id(target)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        return 1  # a recursive alias; the builder reports it
+    open_nodes.add(key)
+    children: list[Node] = []
+    if isinstance(target, SequenceNode):
+        children = list(target.value)
+    elif isinstance(target, MappingNode):
+        children = [value for _key, value in target.value]
+
+    size = 1
+    for child in children:
+        size += _expanded_size(child, sizes, open_nodes, crossing)
+        if size > MAX_VALUES:
+            if not crossing:
+                crossing.append(child)
+            break
+    open_nodes.discard(key)
+    sizes[key] = size
+    return size
+
+
 def _shift(rendered: erb.Rendered, source: str, offset: int) -> erb.Rendered:
     """Account for a byte-order mark that was set aside before rendering."""
     shifted = erb.Rendered(source=source, text=rendered.text)
@@ -246,7 +507,8 @@ def _shift(rendered: erb.Rendered, source: str, offset: int) -> erb.Rendered:
     shifted.opaque = rendered.opaque
     shifted.effectful = rendered.effectful
     shifted.problems = [
-        erb.Problem(p.offset + offset, p.message, p.certain) for p in rendered.problems
+        erb.Problem(p.offset + offset, p.message, p.certain, p.syntax)
+        for p in rendered.problems
     ]
     shifted.conditional = [(a + offset, b + offset) for a, b in rendered.conditional]
     segments = rendered._segments or [(0, 0, len(rendered.text))]
@@ -278,6 +540,7 @@ def _compose(document: Document) -> Node | None:
     # comments nobody reads and costs a third more).
     yaml = YAML(typ="base")
     yaml.Composer = MarkingComposer
+    yaml.Scanner = PsychScanner
     try:
         nodes = yaml.compose_all(document.rendered.text)
         root = next(iter(nodes), None)
@@ -304,12 +567,20 @@ def _compose(document: Document) -> Node | None:
             if isinstance(error, RecursionError)
             else f"YAML error: {error}"
         )
+        # The reader refuses a character (NUL, a control character) with its
+        # offset in the rendered text rather than a mark.
+        position = getattr(error, "position", None)
+        where = (
+            document.mark_rendered(position)
+            if isinstance(position, int)
+            else document.mark_at(0)
+        )
         document.findings.append(
             Finding(
                 rule="yaml-syntax",
                 severity=Severity.ERROR,
-                mark=document.mark_at(0),
-                message=message,
+                mark=where,
+                message=message.splitlines()[0],
                 kamal_rejects=True,
             )
         )
@@ -324,6 +595,13 @@ class _Builder:
         self.document = document
         self.count = 0
         self.active: set[int] = set()
+        # A value replaced by a duplicate key or a merge loses the positions
+        # below it. Dropping them at once costs a scan of every position per
+        # replaced key (quadratic with many duplicates), so each position and
+        # each forgotten key path is stamped and the stale ones go at the end.
+        self.clock = 0
+        self.written: dict[KeyPath, int] = {}
+        self.forgotten: dict[KeyPath, int] = {}
 
     def mark(self, node: Node) -> Mark:
         return self.document.mark_rendered(node.start_mark.index)
@@ -336,12 +614,22 @@ class _Builder:
             value=self.mark(node),
             key=self.mark(key) if key is not None else None,
         )
+        self.clock += 1
+        self.written[path] = self.clock
 
         target = getattr(node, "alias_of", node)
         if id(target) in self.active:
             # A recursive alias (&a [*a]) is legal YAML; Psych builds a cyclic
-            # object that no Kamal check can walk. Treat it as a string.
-            self._add(node, "recursive-alias", "an alias refers to itself", path)
+            # object, which Kamal accepts where it ignores the key (x-...) and
+            # no check here can walk. It is read as null, with a warning.
+            self._add(
+                node,
+                "yaml-syntax",
+                "an alias refers to the collection it is in; Psych builds a value "
+                "that contains itself, which dockmig reads as null here",
+                path,
+                severity=Severity.WARNING,
+            )
             return None
         self.active.add(id(target))
         try:
@@ -378,6 +666,16 @@ class _Builder:
             self._ruby_tag(node, tag, path)
 
     def _ruby_tag(self, node: Node, tag: str, path: KeyPath) -> None:
+        # Kamal's unsafe_load stops on a class Ruby does not know; a class it
+        # does know builds an object, which fails Kamal's checks wherever
+        # Kamal looks but passes under a top-level x- key, which it ignores.
+        ignored = bool(path) and str(path[0]).startswith("x-")
+        if ignored:
+            where = self.mark(node)
+            self.document.undecided = (
+                f"{where.file}:{where.line}:{where.column} {tag} loads only if "
+                "Ruby knows the class; dockmig cannot tell"
+            )
         self._add(
             node,
             "ruby-object-tag",
@@ -385,7 +683,7 @@ class _Builder:
             "write a plain value instead",
             path,
             severity=Severity.ERROR,
-            kamal_rejects=True,
+            kamal_rejects=not ignored,
         )
 
     def _scalar(self, node: ScalarNode, path: KeyPath) -> Any:
@@ -489,10 +787,21 @@ class _Builder:
         return key
 
     def _forget(self, prefix: KeyPath) -> None:
-        for stored in [
-            p for p in self.document.positions if p[: len(prefix)] == prefix
-        ]:
-            del self.document.positions[stored]
+        self.clock += 1
+        self.forgotten[prefix] = self.clock
+
+    def drop_forgotten(self) -> None:
+        """Remove the positions written before a key path above them was forgotten."""
+        if not self.forgotten:
+            return
+        positions = self.document.positions
+        for path in list(positions):
+            written = self.written[path]
+            if any(
+                self.forgotten.get(path[:length], 0) > written
+                for length in range(1, len(path) + 1)
+            ):
+                del positions[path]
 
     def _add(
         self,

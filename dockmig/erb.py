@@ -27,7 +27,8 @@ _PLACEHOLDER = re.compile(re.escape(PLACEHOLDER_PREFIX) + r"(\d+)-x")
 
 # Ruby words that open a block closed by `end` in a later tag.
 _BLOCK_OPENERS = re.compile(
-    r"^\s*(if|unless|while|until|case|begin|for)\b|\bdo\s*(\|[^|]*\|)?\s*$"
+    r"^\s*(if|unless|while|until|case|begin|for|def|class|module)\b"
+    r"|\bdo\s*(\|[^|]*\|)?\s*$"
 )
 _BLOCK_END = re.compile(r"^\s*end\b")
 
@@ -54,6 +55,8 @@ class Problem:
     offset: int
     message: str
     certain: bool  # True: Kamal fails this way; False: dockmig cannot tell
+    # The template does not compile, so Kamal fails before any tag runs.
+    syntax: bool = False
 
 
 @dataclass
@@ -70,6 +73,10 @@ class Rendered:
     conditional: list[tuple[int, int]] = field(default_factory=list)
     # (rendered start, source start, length of a 1:1 copied run, or -1 for output)
     _segments: list[tuple[int, int, int]] = field(default_factory=list)
+    # The segments' rendered starts, rebuilt when segments were added: every
+    # YAML node asks for its position, and rebuilding per question made a
+    # file with many tags quadratic.
+    _starts: list[int] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def has_erb(self) -> bool:
@@ -79,8 +86,9 @@ class Rendered:
         """Map an offset of the rendered text back to the source text."""
         if not self._segments:
             return rendered_offset
-        starts = [segment[0] for segment in self._segments]
-        index = max(bisect.bisect_right(starts, rendered_offset) - 1, 0)
+        if len(self._starts) != len(self._segments):
+            self._starts = [segment[0] for segment in self._segments]
+        index = max(bisect.bisect_right(self._starts, rendered_offset) - 1, 0)
         rendered_start, source_start, length = self._segments[index]
         if length < 0:
             return source_start
@@ -152,7 +160,9 @@ def render(source: str, environ: Mapping[str, str]) -> Rendered:
         emit_copy(position, copy_end)
         if code is None:
             result.problems.append(
-                Problem(start, "an ERB tag opened here is never closed with %>", True)
+                Problem(
+                    start, "an ERB tag opened here is never closed with %>", True, True
+                )
             )
             result.text = "".join(pieces) + source[start:]
             result._segments.append((rendered_length, start, len(source) - start))
@@ -175,7 +185,7 @@ def render(source: str, environ: Mapping[str, str]) -> Rendered:
     if depth > 0:
         result.conditional.append((block_start, len(source)))
         result.problems.append(
-            Problem(block_start, "an ERB block opened here is never closed", True)
+            Problem(block_start, "an ERB block opened here is never closed", True, True)
         )
     result.text = "".join(pieces)
     return result
@@ -242,7 +252,17 @@ def _track_blocks(
     result.effectful.append(tag)
     statements = [part.strip() for part in re.split(r";|\n", code) if part.strip()]
     for statement in statements:
-        if _BLOCK_END.match(statement):
+        if _BLOCK_END.match(statement) and depth == 0:
+            # Ruby refuses to compile an `end` that closes nothing.
+            result.problems.append(
+                Problem(
+                    tag.start,
+                    "this ERB `end` closes no block opened before it",
+                    True,
+                    True,
+                )
+            )
+        elif _BLOCK_END.match(statement):
             depth -= 1
             if depth == 0:
                 result.conditional.append((block_start, tag.end))
@@ -292,9 +312,15 @@ _STRING_METHODS: dict[str, Callable[[str], str]] = {
 }
 
 
+# Deeper nesting than this is not what deploy files hold; evaluating it would
+# only risk Python's recursion limit.
+_MAX_DEPTH = 50
+
+
 class _Evaluator:
-    def __init__(self, code: str, environ: Mapping[str, str]) -> None:
+    def __init__(self, code: str, environ: Mapping[str, str], depth: int = 0) -> None:
         self.environ = environ
+        self.depth = depth
         self.tokens = self._tokenize(code)
         self.index = 0
 
@@ -339,6 +365,15 @@ class _Evaluator:
         self.index += 1
 
     def _expression(self) -> str | None:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise _Unknown(pure=False)
+        try:
+            return self._alternatives()
+        finally:
+            self.depth -= 1
+
+    def _alternatives(self) -> str | None:
         value = self._postfix()
         while self._peek() == ("op", "||"):
             self.index += 1
@@ -448,7 +483,9 @@ class _Evaluator:
                 close = _matching_brace(body, index + 2)
                 if close < 0:
                     raise _Unknown(pure=False)
-                inner = _Evaluator(body[index + 2 : close], self.environ).evaluate()
+                inner = _Evaluator(
+                    body[index + 2 : close], self.environ, self.depth + 1
+                ).evaluate()
                 out.append("" if inner is None else inner)
                 index = close + 1
             else:

@@ -444,7 +444,12 @@ def _verdict(
 ) -> TargetVerdict:
     mine = [f for f in findings if context.destination in f.targets]
     effectful = [tag for doc in context.documents for tag in doc.rendered.effectful]
-    if effectful:
+    # ERB that does not compile (a tag or block never closed, a stray `end`)
+    # fails before any of it runs, so what the tags would do does not matter.
+    broken_erb = any(
+        problem.syntax for doc in context.documents for problem in doc.rendered.problems
+    )
+    if effectful and not broken_erb:
         doc = next(d for d in context.documents if d.rendered.effectful)
         tag = doc.rendered.effectful[0]
         where = doc.mark_at(tag.start)
@@ -455,6 +460,9 @@ def _verdict(
         )
     elif any(f.kamal_rejects and not f.uncertain for f in mine):
         accepts, because = False, None
+    elif any(doc.undecided for doc in context.documents):
+        accepts = None
+        because = next(d.undecided for d in context.documents if d.undecided)
     elif any(f.kamal_rejects for f in mine):
         accepts = None
         because = "a problem depends on ERB output dockmig could not compute"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockmig import document
 from dockmig.errors import DockmigError
 from dockmig.findings import Position
 
@@ -75,6 +76,9 @@ def group_by_root(paths: Iterable[Path]) -> dict[Path, list[Path]]:
 def discover(root: Path, config: str | None, destinations: list[str]) -> Project:
     """The project at `root`, with the destinations to lint."""
     project = Project(root=root, config=config or DEFAULT_CONFIG)
+    if project.config_path.is_symlink() and not project.config_path.exists():
+        # A loop or a link to nothing: say so rather than "not found".
+        document.read_bytes(project.config_path, project.config)
     if not project.config_path.exists():
         hint = (
             "run dockmig in the Kamal project root or pass --config"
@@ -131,8 +135,20 @@ def deep_merge(
     overlay_positions: dict[tuple[Any, ...], Position],
 ) -> tuple[Any, dict[tuple[Any, ...], Position]]:
     """ActiveSupport's deep_merge!: maps merge, everything else (null too) replaces."""
-    positions = dict(base_positions)
-    merged = _merge(base, overlay, (), positions, overlay_positions)
+    replaced: set[tuple[Any, ...]] = set()
+    moved: set[tuple[Any, ...]] = set()
+    merged = _merge(base, overlay, (), replaced, moved)
+
+    # One pass over each side's positions, not one per replaced key: a
+    # destination replacing thousands of keys made that quadratic.
+    positions = {
+        path: position
+        for path, position in base_positions.items()
+        if not _under(path, replaced)
+    }
+    for path, position in overlay_positions.items():
+        if path in moved or _under(path, replaced):
+            positions[path] = position
     return merged, positions
 
 
@@ -140,9 +156,14 @@ def _merge(
     base: Any,
     overlay: Any,
     path: tuple[Any, ...],
-    positions: dict[tuple[Any, ...], Position],
-    overlay_positions: dict[tuple[Any, ...], Position],
+    replaced: set[tuple[Any, ...]],
+    moved: set[tuple[Any, ...]],
 ) -> Any:
+    """Merge `overlay` into `base`; note the paths it replaced and merged into.
+
+    Below a replaced path every position comes from the overlay; of a mapping
+    merged into, only the key's own position does.
+    """
     if isinstance(base, dict) and isinstance(overlay, dict):
         result = dict(base)
         for key, value in overlay.items():
@@ -152,27 +173,15 @@ def _merge(
                 and isinstance(result[key], dict)
                 and isinstance(value, dict)
             ):
-                if child in overlay_positions:
-                    positions[child] = overlay_positions[child]
-                result[key] = _merge(
-                    result[key], value, child, positions, overlay_positions
-                )
+                moved.add(child)
+                result[key] = _merge(result[key], value, child, replaced, moved)
             else:
-                _replace(child, positions, overlay_positions)
+                replaced.add(child)
                 result[key] = value
         return result
-    _replace(path, positions, overlay_positions)
+    replaced.add(path)
     return overlay
 
 
-def _replace(
-    path: tuple[Any, ...],
-    positions: dict[tuple[Any, ...], Position],
-    overlay_positions: dict[tuple[Any, ...], Position],
-) -> None:
-    depth = len(path)
-    for stored in [p for p in positions if p[:depth] == path]:
-        del positions[stored]
-    for stored, position in overlay_positions.items():
-        if stored[:depth] == path:
-            positions[stored] = position
+def _under(path: tuple[Any, ...], prefixes: set[tuple[Any, ...]]) -> bool:
+    return any(path[:length] in prefixes for length in range(len(path) + 1))

@@ -21,6 +21,28 @@ class Symbol(str):
         return f"Symbol({str.__repr__(self)})"
 
 
+class LongInteger(int):
+    """An integer too long for Python to write in decimal (Psych reads any length).
+
+    Python refuses to turn an integer of more than 4,300 digits into text, so
+    the first message quoting one (a schema error does) would crash dockmig.
+    It shows its size instead; no Kamal setting takes such a number, and a
+    decimal literal that long keeps only its size, not its digits.
+    """
+
+    def __repr__(self) -> str:
+        sign = "a negative" if self < 0 else "an"
+        return f"<{sign} integer of {self.bit_length():,} bits>"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else int.__format__(self, spec)
+
+
+# 10 ** 4300, Python's default limit for printing, is just over 2 ** 14284.
+_PRINTABLE_BITS = 14_000
+
 # Psych applies the "looks like a word" test first, so that hash keys, hex
 # values and special floats are not mistaken for strings.
 _WORDISH = re.compile(r"[^\d.:-]?(?:[^\W\d_]|[_\s!@#$%^&*(){}<>|/\\~;=])+")
@@ -121,7 +143,11 @@ def _sexagesimal(text: str, kind: type[int] | type[float]) -> int | float:
     total: float = 0
     for index, group in enumerate(text.split(":")):
         total += _ruby_to_number(group, kind) * 60 ** abs(index - 2)
-    return kind(total)
+    return _printable(int(total)) if kind is int else float(total)
+
+
+def _printable(value: int) -> int:
+    return LongInteger(value) if value.bit_length() > _PRINTABLE_BITS else value
 
 
 def _ruby_to_number(text: str, kind: type[int] | type[float]) -> float:
@@ -130,7 +156,7 @@ def _ruby_to_number(text: str, kind: type[int] | type[float]) -> float:
     if kind is int:
         digits = digits.split(".")[0]
     try:
-        return float(digits) if kind is float else int(digits or "0")
+        return float(digits) if kind is float else _decimal(digits or "0")
     except ValueError:
         return 0
 
@@ -149,16 +175,28 @@ def _ruby_integer(text: str) -> int | str:
     body = cleaned.lstrip("+-")
     try:
         if body.startswith(("0b", "0B")):
-            return sign * int(body[2:], 2)
+            return _printable(sign * int(body[2:], 2))
         if body.startswith(("0x", "0X")):
-            return sign * int(body[2:], 16)
+            return _printable(sign * int(body[2:], 16))
         if len(body) > 1 and body.startswith("0"):
-            return sign * int(body[1:], 8)
-        return sign * int(body)
+            return _printable(sign * int(body[1:], 8))
+        return _printable(sign * _decimal(body))
     except ValueError:
         # Ruby's Integer() refuses what the regex let through (`0b`, `0x_`);
         # psych then raises, which Kamal reports as a parse failure.
         return text
+
+
+def _decimal(digits: str) -> int:
+    """int() of decimal digits; past Python's digit limit, a number of that size."""
+    unsigned = digits.lstrip("+-")
+    if len(unsigned) <= 4000:
+        return int(digits)
+    if not unsigned.isdigit():
+        raise ValueError(digits)
+    # About 3.32 bits per decimal digit; only the size is kept (see LongInteger).
+    size = LongInteger(1 << (len(unsigned) * 332 // 100))
+    return LongInteger(-size) if digits.startswith("-") else size
 
 
 def ruby_type_name(value: object) -> str:

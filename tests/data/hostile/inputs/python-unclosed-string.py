@@ -1,0 +1,1 @@
+IMAGE = "registry.example.net/acme/shop
