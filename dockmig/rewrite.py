@@ -349,6 +349,9 @@ def check_host(host: str, what: str) -> str:
             f"{what} {host!r} is not HOST or HOST:PORT (no scheme, no path), "
             "e.g. registry.example.com or localhost:5555"
         )
+    _, colon, port = host.rpartition(":")
+    if colon and port.isdigit() and not 0 < int(port) < 65536:
+        raise DockmigError(f"{what} {host!r}: port {port} is outside 1-65535")
     return host
 
 

@@ -322,6 +322,14 @@ def test_a_target_that_is_not_host_and_port_is_refused(
         rewrite.plan(rewrite.Options(root=root, to=host, environ={}))
 
 
+@pytest.mark.parametrize("host", ["registry.example.com:99999", "localhost:0"])
+def test_a_port_outside_the_tcp_range_is_refused(tmp_path: Path, host: str) -> None:
+    root = _project(tmp_path, {})
+
+    with pytest.raises(DockmigError, match="outside 1-65535"):
+        rewrite.plan(rewrite.Options(root=root, to=host, environ={}))
+
+
 def test_the_click_command_parses_and_returns_the_exit_code(tmp_path: Path) -> None:
     root = _project(tmp_path, {})
     runner = CliRunner()
