@@ -412,17 +412,7 @@ def test_the_formats_and_modes_are_the_ones_click_offers() -> None:
 
 
 # Known leaks, left to the owner of the code; strict, so a fix is noticed.
-KNOWN_LEAKS = {
-    "doctor probe fails on a secret": (
-        "doctor shows a probe's exception message (dockmig/doctor/__init__.py:353) "
-        "and logs it with its traceback at -vv (:350); an exception raised on a "
-        "secret value quotes it"
-    ),
-    "plan probe fails on a secret": (
-        "plan runs doctor's probes: at -vv the runner logs a probe's exception "
-        "with its message (dockmig/doctor/__init__.py:350)"
-    ),
-}
+KNOWN_LEAKS: dict[str, str] = {}
 
 
 def _params() -> list[object]:

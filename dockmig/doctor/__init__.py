@@ -26,6 +26,7 @@ import inspect
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -347,10 +348,14 @@ class Runner:
         try:
             outcome = probe.run(ProbeContext(self, probe))
         except Exception as error:  # one broken probe must not stop the rest
-            logger.debug("probe %s raised", probe.id, exc_info=True)
+            # An exception's message may quote the value it failed on, and that
+            # value may be a password: name the type and where, never the text.
+            where = traceback.extract_tb(error.__traceback__)[-1:]
+            place = f" at {where[0].filename}:{where[0].lineno}" if where else ""
+            logger.debug("probe %s raised %s%s", probe.id, type(error).__name__, place)
             outcome = Outcome(
                 Status.ERROR,
-                f"dockmig could not run this probe: {type(error).__name__}: {error}",
+                f"dockmig could not run this probe: {type(error).__name__}{place}",
                 "this is a bug in dockmig or an unexpected environment; "
                 "run with -vv and report it",
             )
