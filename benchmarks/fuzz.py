@@ -255,6 +255,8 @@ def main() -> None:
         print(f"CRASH {target}: {crash.relative_to(REPO)}{where}")
     if not found:
         print("no crash found")
+    if ARTIFACTS.is_dir() and not any(ARTIFACTS.iterdir()):
+        ARTIFACTS.rmdir()
     sys.exit(1 if found else 0)
 
 
