@@ -40,7 +40,7 @@ COMMAND = (
 # The floor for any Python tool: start, walk the same tree, read every file.
 FLOOR = (
     "import sys\n"
-    "from dockmig.rewrite import walk\n"
+    "from dockmig.scan import walk\n"
     "for _relative, path in walk(sys.argv[1]):\n"
     "    with open(path, 'rb') as stream:\n"
     "        b'localhost:5555' in stream.read()\n"

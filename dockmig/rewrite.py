@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockmig import document, project, references, spans
+from dockmig import document, project, references, scan, spans
 from dockmig import settings as dockmig_settings
 from dockmig.codemod import Migration, Note, Outcome, is_local, redact_line
 from dockmig.errors import DockmigError
@@ -41,21 +41,6 @@ _HOST = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$"
 )
 _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Folders that belong to tools, not to the project's own files.
-SKIPPED_FOLDERS = {
-    ".git",
-    ".hg",
-    ".svn",
-    "node_modules",
-    "__pycache__",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".pytest_cache",
-    ".tox",
-    ".nox",
-    ".venv",
-    ".bundle",
-}
 _DOCKERFILE = re.compile(
     r"^(?:Dockerfile|Containerfile)(?:[.-].*)?$|\.(?:dockerfile|containerfile)$",
     re.IGNORECASE,
@@ -650,62 +635,18 @@ def classify(relative: str, head: bytes) -> str | None:
     return None
 
 
-def walk(root: Path) -> Iterator[tuple[str, str]]:
-    """(relative, absolute) of every regular file under `root`.
-
-    Tool folders and virtual environments are skipped, and so is every
-    symbolic link: a link inside the project points at a file visited under
-    its own name, and one leading out of it is never read or written.
-    """
-    stack = [("", str(root))]
-
-    while stack:
-        prefix, folder = stack.pop()
-        try:
-            with os.scandir(folder) as listing:
-                entries = list(listing)
-        except OSError as error:
-            logger.warning("cannot list %s: %s", folder, error.strerror)
-            continue
-        for entry in entries:
-            relative = prefix + entry.name
-            if entry.is_symlink():
-                continue
-            if entry.is_dir():
-                if entry.name not in SKIPPED_FOLDERS and not os.path.exists(
-                    os.path.join(entry.path, "pyvenv.cfg")
-                ):
-                    stack.append((relative + "/", entry.path))
-            elif entry.is_file():
-                yield relative, entry.path
-
-
 def _other_files(
     root: Path, migration: Migration, skip: set[str], result: Plan
 ) -> Iterator[tuple[str, str, Outcome]]:
-    hosts = {h.encode() for h in migration.old_hosts}
-    hosts |= {h.lower() for h in hosts}
+    found = scan.HostScan(root, migration.old_hosts, skip)
 
-    if not hosts:
-        return
-
-    for relative, path in walk(root):
-        if relative in skip:
-            continue
-        try:
-            with open(path, "rb") as stream:
-                data = stream.read()
-        except OSError as error:
-            logger.warning("cannot read %s: %s", relative, error.strerror)
-            continue
-        result.files_read += 1
-        if not references.contains_any(data, hosts):
-            continue
+    for relative, data in found:
         outcome = _rewrite_other(relative, data, migration)
         if outcome is not None:
             if outcome[0] not in ("other", "binary"):
                 result.files_parsed += 1
             yield relative, outcome[0], outcome[1]
+    result.files_read += found.files_read
 
 
 def _rewrite_other(
