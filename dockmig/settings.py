@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockmig import bundled, document
+from dockmig import bundled, document, fastschema
 from dockmig.errors import DockmigError
 from dockmig.findings import Severity
 
@@ -81,6 +81,8 @@ def load(root: Path) -> Settings:
 
 
 def _validate(data: Any, doc: document.Document) -> None:
+    if fastschema.is_valid(bundled.load("settings"), data):
+        return
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(bundled.load("settings"))

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from dockmig import bundled
+from dockmig import bundled, fastschema
 from dockmig.findings import Severity, format_path
 from dockmig.yaml11 import Symbol, ruby_type_name
 
@@ -100,6 +100,8 @@ def validator() -> Draft202012Validator:
 
 def check(target: TargetContext) -> None:
     instance, originals = string_keys(target.data)
+    if fastschema.is_valid(bundled.load("deploy"), instance, strict_integers=True):
+        return
     for error in validator().iter_errors(instance):
         for path, message, at in _translate(error, instance):
             real = tuple(

@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from dockmig import bundled, document
+from dockmig import bundled, document, fastschema
 from dockmig.errors import DockmigError
 from dockmig.findings import Mark, Severity
 from dockmig.secrets import SecretsFile, SecretsProblem, secrets_instance
@@ -191,9 +191,11 @@ def _validate_against_schema(
     contract between the two (and any later change to either) rather than
     the user's file; a failure here still names the line it is about.
     """
+    instance = secrets_instance(secrets_file)
+    if fastschema.is_valid(bundled.load("secrets"), instance):
+        return
     from jsonschema import Draft202012Validator
 
-    instance = secrets_instance(secrets_file)
     validator = Draft202012Validator(bundled.load("secrets"))
     for error in validator.iter_errors(instance):
         name = next(iter(error.absolute_path), None)
