@@ -110,7 +110,34 @@ def traceback_without_messages(error: BaseException) -> str:
     return "".join(parts)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """A group whose commands from other modules load only when asked for.
+
+    `dockmig lint` in a pre-commit hook runs on every commit; importing the
+    doctor, cache and plan modules there would cost it time for nothing.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deferred: dict[str, tuple[str, str]] = {}
+
+    def defer(self, name: str, module: str, attribute: str) -> None:
+        self.deferred[name] = (module, attribute)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.deferred})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.deferred:
+            import importlib
+
+            module, attribute = self.deferred[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dockmig")
 def main() -> None:
     """Keep Kamal 2 deployments correct while moving engines and registries."""
@@ -315,24 +342,17 @@ def _hooks(path: Path, *, install: bool) -> int:
     return EXIT_OK
 
 
-def _register_commands() -> None:
-    """Commands that live in their own modules (each imports only click at load)."""
-    from dockmig.backup_command import backup_volume_command
-    from dockmig.cache_command import cache_group
-    from dockmig.doctor.command import doctor_command
-    from dockmig.plan_command import plan_command
-    from dockmig.registry_check_command import registry_check_command
-    from dockmig.rewrite_command import rewrite_registry_command
-
-    for command in (
-        rewrite_registry_command,
-        doctor_command,
-        plan_command,
-        cache_group,
-        backup_volume_command,
-        registry_check_command,
+def _register_commands(group: _Commands) -> None:
+    """Commands that live in their own modules, imported on first use."""
+    for name, module, attribute in (
+        ("rewrite-registry", "dockmig.rewrite_command", "rewrite_registry_command"),
+        ("doctor", "dockmig.doctor.command", "doctor_command"),
+        ("plan", "dockmig.plan_command", "plan_command"),
+        ("cache", "dockmig.cache_command", "cache_group"),
+        ("backup-volume", "dockmig.backup_command", "backup_volume_command"),
+        ("registry-check", "dockmig.registry_check_command", "registry_check_command"),
     ):
-        main.add_command(command)
+        group.defer(name, module, attribute)
 
 
-_register_commands()
+_register_commands(main)

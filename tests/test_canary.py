@@ -62,7 +62,10 @@ NEW_REGISTRY = "registry.example.com"
 
 def commands(group: click.Group = main, prefix: str = "") -> dict[str, click.Command]:
     found: dict[str, click.Command] = {}
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         full = f"{prefix}{name}"
         if isinstance(command, click.Group):
             found.update(commands(command, f"{full} "))

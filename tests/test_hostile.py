@@ -97,7 +97,10 @@ def _flags(command: click.Command, name: str) -> tuple[str, ...]:
 def commands(group: click.Group = main, prefix: str = "") -> dict[str, click.Command]:
     """Every runnable command of the CLI, groups opened up, by its full name."""
     found: dict[str, click.Command] = {}
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         full = f"{prefix}{name}"
         if isinstance(command, click.Group):
             found.update(commands(command, f"{full} "))
