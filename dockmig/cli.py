@@ -26,7 +26,9 @@ from dockmig.errors import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     DockmigError,
+    UsageMistake,
 )
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,11 @@ def run_guarded(work: Callable[[], int]) -> int:
     """Run a command: the user's problems are one line, bugs leave a report."""
     try:
         return work()
+    except UsageMistake as error:
+        context = click.get_current_context(silent=True)
+        command = context.command_path if context else "dockmig"
+        click.echo(f"Error: {error}\nTry '{command} --help' for help.", err=True)
+        return EXIT_USAGE
     except DockmigError as error:
         click.echo(f"dockmig: {error}", err=True)
         return EXIT_CANNOT
@@ -286,7 +293,7 @@ def explain_command(rule_id: str) -> None:
 
         rule = rules.by_id().get(rule_id)
         if rule is None:
-            raise DockmigError(
+            raise UsageMistake(
                 f"unknown rule {rule_id!r}; `dockmig rules` lists them all"
             )
         origin = "a check Kamal itself makes" if rule.kamal else "dockmig's own advice"

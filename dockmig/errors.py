@@ -32,3 +32,11 @@ class DockmigError(Exception):
         if self.line:
             return f"{self.path}:{self.line}:{self.column}: {self.message}"
         return f"{self.path}: {self.message}"
+
+
+class UsageMistake(DockmigError):
+    """A command line Click accepted but dockmig cannot (exit 2, as Click's own).
+
+    Raised where the check needs more than Click knows: a rule ID that is not
+    one of dockmig's, a registry written as a URL.
+    """

@@ -17,7 +17,7 @@ from typing import Any
 
 from dockmig import document, erb, project, rules, topology
 from dockmig import secrets as kamal_secrets
-from dockmig.errors import DockmigError
+from dockmig.errors import DockmigError, UsageMistake
 from dockmig.findings import Finding, Mark, Position, Severity, format_path
 from dockmig.settings import Settings
 
@@ -275,7 +275,7 @@ def _check_rule_ids(ids: Iterable[str]) -> None:
     known = rules.by_id()
     for rule_id in ids:
         if rule_id not in known:
-            raise DockmigError(
+            raise UsageMistake(
                 f"unknown rule {rule_id!r}; `dockmig rules` lists them all"
             )
 
