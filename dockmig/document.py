@@ -545,16 +545,25 @@ def _compose(document: Document) -> Node | None:
         nodes = yaml.compose_all(document.rendered.text)
         root = next(iter(nodes), None)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = document.mark_rendered(mark.index) if mark else document.mark_at(0)
         problem = (error.problem or "invalid YAML").strip()
-        context = f" ({error.context.strip()})" if error.context else ""
+        context = (error.context or "").strip()
+        mark = error.problem_mark or error.context_mark
+        if "end" in problem and "stream" in problem and error.context_mark:
+            # The end of the file is where the scanner gave up; the quote
+            # that never closes is what the person has to find.
+            mark = error.context_mark
+        where = document.mark_rendered(mark.index) if mark else document.mark_at(0)
+        said = f" ({context})" if context else ""
+        opened = error.context_mark
+        if opened is not None and mark is not opened and "expected ','" in problem:
+            start = document.mark_rendered(opened.index)
+            said += f"; it opens at line {start.line}, column {start.column}"
         document.findings.append(
             Finding(
                 rule="yaml-syntax",
                 severity=Severity.ERROR,
                 mark=where,
-                message=f"YAML syntax error: {problem}{context}",
+                message=f"YAML syntax error: {problem}{said}{_syntax_hint(problem)}",
                 kamal_rejects=True,
                 uncertain=document.rendered.has_erb
                 and bool(document.rendered.effectful),
@@ -586,6 +595,60 @@ def _compose(document: Document) -> Node | None:
         )
         return None
     return root
+
+
+# What to do about ruamel's scanner and parser messages, in plain words.
+_SYNTAX_HINTS = (
+    ("'\\t' that cannot start", "indent with spaces; YAML does not allow tabs there"),
+    (
+        "end of stream",
+        "something opened here is never closed (a quote, [ or {); close it",
+    ),
+    (
+        "mapping values are not allowed",
+        "if this line starts a new key, indent it like the keys beside it; if "
+        "it is part of a value, quote that value (it contains ': ')",
+    ),
+    (
+        "could not find expected ':'",
+        "this line belongs to a mapping but has no `key: `; add the colon and a "
+        "space, or fix its indentation",
+    ),
+    (
+        "expected <block end>",
+        "this line is indented differently from the keys or items around it; "
+        "align it with its siblings",
+    ),
+    (
+        "did not find expected key",
+        "this line is indented differently from the keys around it; align it",
+    ),
+    (
+        "did not find expected '-'",
+        "every item of this list must start with '- ' at the same indentation",
+    ),
+    ("expected ',' or ']'", "close the [ list with ], or separate items with ', '"),
+    ("expected ',' or '}'", "close the { map with }, or separate entries with ', '"),
+    (
+        "found undefined alias",
+        "an alias (*name) must come after its anchor (&name) in the same file",
+    ),
+    (
+        "cannot start any token",
+        "a value that starts with @, ` or % must be quoted",
+    ),
+    (
+        "expected alphabetic or numeric character",
+        "& and * start an anchor or alias; quote a value that starts with them",
+    ),
+)
+
+
+def _syntax_hint(problem: str) -> str:
+    for needle, hint in _SYNTAX_HINTS:
+        if needle in problem:
+            return f"; {hint}"
+    return ""
 
 
 class _Builder:

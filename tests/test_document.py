@@ -65,6 +65,28 @@ def test_syntax_error_is_a_finding_at_the_parser_position() -> None:
     assert not doc.parsed
 
 
+@pytest.mark.parametrize(
+    ("text", "at", "hint"),
+    [
+        ("service: a\nservers:\n\t- 192.0.2.1\n", (3, 1), "indent with spaces"),
+        ('service: a\nimage: "b\nservers: [1]\n', (2, 8), "never closed"),
+        ("service: a\nimage: 'b\n", (2, 8), "never closed"),
+        ("service: a\n  image: b\n", (2, 8), "quote that value"),
+        ("service: a\nenv:\n  clear:\n    A: 1\n   B: 2\n", (5, 4), "align it"),
+        ("servers: [a, b\nimage: c\n", (2, 6), "opens at line 1, column 10"),
+        ("service: @a\n", (1, 10), "must be quoted"),
+        ("a: *x\n", (1, 4), "after its anchor"),
+    ],
+)
+def test_a_syntax_error_says_how_to_fix_it_where_the_fix_goes(
+    text: str, at: tuple[int, int], hint: str
+) -> None:
+    (finding,) = document.parse(text, "config/deploy.yml", {}).findings
+    assert finding.rule == "yaml-syntax"
+    assert (finding.line, finding.column) == at
+    assert hint in finding.message
+
+
 def test_positions_survive_erb_substitution() -> None:
     source = 'a: <%= ENV.fetch("H") %>\nb: [x, y]\n'
     doc = parse(source, {"H": "a-much-longer-host.example.com"})
