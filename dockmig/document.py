@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -514,6 +514,20 @@ def _shift(rendered: erb.Rendered, source: str, offset: int) -> erb.Rendered:
     segments = rendered._segments or [(0, 0, len(rendered.text))]
     shifted._segments = [(r, s + offset, n) for r, s, n in segments]
     return shifted
+
+
+def suppression_ids(source: str) -> Iterator[tuple[int, int, str]]:
+    """(line, column, rule ID) of every ID written in an ignore comment."""
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = _SUPPRESSION.search(line)
+        if match is None:
+            continue
+        start = match.start(1)
+        for part in match.group(1).split(","):
+            name = part.strip()
+            if name:
+                yield number, start + part.index(name) + 1, name
+            start += len(part) + 1
 
 
 def suppressions_in(source: str) -> dict[int, set[str]]:

@@ -8,9 +8,10 @@ place in the same file are reported once, naming every target they affect.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -411,6 +412,7 @@ def _apply_settings(
         suppressions.setdefault(
             secrets_file.path, _secrets_suppressions(reader, secrets_file)
         )
+    findings = findings + list(_unknown_suppressions(reader))
 
     kept = []
     for finding in findings:
@@ -429,14 +431,42 @@ def _apply_settings(
     return sorted(kept, key=Finding.sort_key)
 
 
+def _unknown_suppressions(reader: _Reader) -> Iterator[Finding]:
+    sources = dict(reader.sources)
+    for secrets_file in reader.secrets.values():
+        if secrets_file.path not in sources:
+            sources[secrets_file.path] = _secrets_text(reader, secrets_file)
+    known = rules.by_id()
+    rule = known["unknown-suppression"]
+
+    for path, source in sorted(sources.items()):
+        for line, column, name in document.suppression_ids(source):
+            if name in known:
+                continue
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = (
+                f"did you mean {close[0]}?" if close else "`dockmig rules` lists them"
+            )
+            yield Finding(
+                rule=rule.id,
+                severity=rule.severity,
+                mark=Mark(path, line, column),
+                message=f"ignore comment names {name!r}, which is no dockmig rule, "
+                f"so it suppresses nothing; {hint}",
+            )
+
+
+def _secrets_text(reader: _Reader, secrets_file: kamal_secrets.SecretsFile) -> str:
+    try:
+        return (reader.project.root / secrets_file.path).read_text("utf-8", "replace")
+    except OSError:
+        return ""
+
+
 def _secrets_suppressions(
     reader: _Reader, secrets_file: kamal_secrets.SecretsFile
 ) -> dict[int, set[str]]:
-    try:
-        text = (reader.project.root / secrets_file.path).read_text("utf-8", "replace")
-    except OSError:
-        return {}
-    return document.suppressions_in(text)
+    return document.suppressions_in(_secrets_text(reader, secrets_file))
 
 
 def _verdict(

@@ -85,7 +85,14 @@ class Rule:
 
 # Findings the reader and the schema stage make; documented here so that
 # `dockmig explain` and `dockmig rules` cover every ID a finding can carry.
-STAGE_RULES = ["yaml_syntax", "erb", "duplicate_key", "ruby_object_tag", "schema"]
+STAGE_RULES = [
+    "yaml_syntax",
+    "erb",
+    "duplicate_key",
+    "ruby_object_tag",
+    "schema",
+    "unknown_suppression",
+]
 
 
 class RuleLoadError(Exception):
