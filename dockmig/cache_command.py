@@ -56,11 +56,35 @@ def _parse_keep(
 
 
 @click.group("cache", invoke_without_command=True)
+@_CONTEXT
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    help="Output format of the report (default: text).",
+)
+@_VERBOSE
 @click.pass_context
-def cache_group(context: click.Context) -> None:
-    """BuildKit cache and builder volumes: report, safe prune."""
+def cache_group(
+    context: click.Context, docker_context: str | None, fmt: str | None, verbose: int
+) -> None:
+    """BuildKit cache and builder volumes: report (the default), safe prune.
+
+    `dockmig cache --context NAME` is `dockmig cache report --context NAME`.
+    """
+    given = docker_context is not None or fmt is not None or verbose
     if context.invoked_subcommand is None:
-        context.invoke(report_command)
+        context.invoke(
+            report_command,
+            docker_context=docker_context,
+            fmt=fmt or "text",
+            verbose=verbose,
+        )
+    elif given:
+        raise click.UsageError(
+            f"options for `{context.invoked_subcommand}` go after it: "
+            f"dockmig cache {context.invoked_subcommand} --context NAME ..."
+        )
 
 
 @cache_group.command("report")
