@@ -6,7 +6,9 @@ Each tool runs as a fresh process (that is how pre-commit and CI run them),
 alternating tool by tool so that machine noise hits all alike; the figure is
 the median wall time, and the ratio is dockmig's median over the other's.
 Also: lint throughput over a monorepo of many Kamal projects in one call, and
-peak memory (max RSS of the child) for each.
+peak memory (max RSS of the child) for each. Two floor rows show what any
+run of dockmig pays first: the interpreter starting, and importing the two
+libraries its lint is built on (click and ruamel.yaml).
 """
 
 from __future__ import annotations
@@ -74,6 +76,13 @@ def compare(runs: int, workdir: Path) -> list[str]:
             "--schemafile",
             str(schema),
             "config/deploy.yml",
+        ],
+        # Floors: what dockmig pays before doing anything of its own.
+        "floor: Python start": [sys.executable, "-c", "pass"],
+        "floor: Python + click + ruamel.yaml imports": [
+            sys.executable,
+            "-c",
+            "import click, ruamel.yaml",
         ],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
