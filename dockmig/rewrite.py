@@ -641,6 +641,13 @@ def _other_files(
     found = scan.HostScan(root, migration.old_hosts, skip)
 
     for relative, data in found:
+        if isinstance(data, scan.TooLarge):
+            # Loading it could exhaust memory; a file dockmig would rewrite
+            # blocks, any other is a note like a small one that names the host.
+            rewritten = classify(relative, data.head) is not None
+            too_large = Outcome(relative, "", notes=[data.note(blocking=rewritten)])
+            yield relative, "binary", too_large
+            continue
         outcome = _rewrite_other(relative, data, migration)
         if outcome is not None:
             if outcome[0] not in ("other", "binary"):
