@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from dockmig.errors import DockmigError
 if TYPE_CHECKING:
     from dockmig.doctor import Outcome
     from dockmig.doctor.inputs import Inputs
+    from dockmig.lint import TargetContext
 
 logger = logging.getLogger(__name__)
 
@@ -480,19 +482,48 @@ def _registry_up(evidence: Evidence) -> Item:
     return check.ticked(login.summary if login else "", *_REGISTRY_CHAIN)
 
 
+def _targets(evidence: Evidence) -> list[TargetContext]:
+    """The base and each destination read, once each."""
+    inputs = evidence.inputs
+    targets: list[TargetContext] = []
+    for target in [inputs.base, *inputs.targets]:
+        if target is not None and not any(target is seen for seen in targets):
+            targets.append(target)
+    return targets
+
+
+def _unread(evidence: Evidence) -> dict[str, list[str]]:
+    """Why a target's config did not load, to the targets it stopped."""
+    from dockmig.doctor.inputs import load_failure
+
+    unread: dict[str, list[str]] = {}
+    for target in _targets(evidence):
+        failure = load_failure(target)
+        if failure is not None:
+            unread.setdefault(failure, []).append(target.destination or "base")
+    return unread
+
+
+def _describe_unread(unread: Mapping[str, list[str]]) -> str:
+    return "; ".join(
+        f"the config of {', '.join(targets)} did not load: {failure}"
+        for failure, targets in unread.items()
+    )
+
+
 def _servers(evidence: Evidence) -> dict[str, list[str]]:
-    """Each target's registry/server, as Kamal would load it, to its targets."""
+    """Each loaded target's registry/server, as Kamal would load it, to its targets.
+
+    A target whose config did not load names no registry at all (not Docker
+    Hub); `_unread` says why.
+    """
     from dockmig import erb
 
-    inputs = evidence.inputs
     servers: dict[str, list[str]] = {}
-    seen: list[Any] = []
-    for target in [inputs.base, *inputs.targets]:
-        if target is None or any(target is other for other in seen):
+    for target in _targets(evidence):
+        if not isinstance(target.data, dict):
             continue
-        seen.append(target)
-        data = target.data if isinstance(target.data, dict) else {}
-        registry = data.get("registry")
+        registry = target.data.get("registry")
         server = registry.get("server") if isinstance(registry, dict) else None
         if isinstance(server, str) and erb.PLACEHOLDER_PREFIX in server:
             server = "(computed by ERB)"
@@ -518,6 +549,14 @@ def _no_project(check: _Check, evidence: Evidence) -> Item | None:
     return check.unknown(why, "a Kamal project to read", "kamal.lint")
 
 
+def _unread_item(check: _Check, unread: Mapping[str, list[str]]) -> Item:
+    return check.unknown(
+        _describe_unread(unread),
+        "deploy files dockmig can read (`dockmig lint` names each problem)",
+        "kamal.lint",
+    )
+
+
 def _config_switched(evidence: Evidence) -> Item:
     host = _target_registry(evidence)
     check = _Check(
@@ -528,23 +567,31 @@ def _config_switched(evidence: Evidence) -> Item:
         return missing
 
     servers = _servers(evidence)
+    unread = _unread(evidence)
+    # What did not load is said alongside whatever else the item says.
+    also = f"; {_describe_unread(unread)}" if unread else ""
     if host is None:
         local = [(s, t) for s, t in servers.items() if s.startswith("localhost:")]
-        if not local:
-            return _no_registry(check)
-        server, targets = local[0]
-        return check.open(
-            f"registry/server is still {server} ({', '.join(targets)})", "kamal.lint"
-        )
+        if local:
+            server, targets = local[0]
+            return check.open(
+                f"registry/server is still {server} ({', '.join(targets)}){also}",
+                "kamal.lint",
+            )
+        if unread:
+            return _unread_item(check, unread)
+        return _no_registry(check)
 
     elsewhere = {s: t for s, t in servers.items() if not _same_registry(s, host)}
     if elsewhere:
         listed = "; ".join(f"{s} ({', '.join(t)})" for s, t in elsewhere.items())
         return check.open(
             f"registry/server is still {listed}; `dockmig rewrite-registry --to "
-            f"{host}` switches every file",
+            f"{host}` switches every file{also}",
             "kamal.lint",
         )
+    if unread:
+        return _unread_item(check, unread)
     lint = evidence.outcome("kamal.lint")
     if lint is not None and lint.status.value == "fail":
         return check.open(lint.summary, "kamal.lint")
@@ -580,15 +627,19 @@ def _secret_added(evidence: Evidence) -> Item:
     if missing is not None:
         return missing
 
-    inputs = evidence.inputs
     lacking = []
-    for target in [inputs.base, *inputs.targets]:
-        if target is not None and name not in target.secret_names():
+    for target in _targets(evidence):
+        # Which secrets files Kamal reads depends on the config (secrets_path).
+        if target.data is not None and name not in target.secret_names():
             files = " and ".join(target.secrets_paths) or "no secrets file"
             lacking.append(f"{target.destination or 'base'} ({files})")
+    unread = _unread(evidence)
     if lacking:
         where = ", ".join(dict.fromkeys(lacking))
-        return check.open(f"{name} is not defined for {where}", "kamal.secrets")
+        also = f"; {_describe_unread(unread)}" if unread else ""
+        return check.open(f"{name} is not defined for {where}{also}", "kamal.secrets")
+    if unread:
+        return _unread_item(check, unread)
 
     states = evidence.details("kamal.secrets").get(name) or {}
     unset = [t for t, state in states.items() if state not in (AVAILABLE, NOT_RUN)]
@@ -687,18 +738,32 @@ def write_markdown(plan: Plan, stream: IO[str]) -> None:
     write(f"\n{_summary(plan)}\n")
 
 
+# CommonMark reads a backslash as an escape only before ASCII punctuation (or
+# at the end, where the next piece of text may begin with some); before
+# anything else, `'\t'` in a YAML error say, it shows as written. A `>`
+# needs no escape in the middle of a line once every `<` has one (no tag or
+# autolink can open), so ERB's `%>` stays as written too.
+_ESCAPING_BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~]|$)")
+
+
 def _md(text: str) -> str:
     """Plain text that stays plain in Markdown (backticks are kept as code)."""
-    for character in ("\\", "*", "_", "[", "]", "<", ">", "|"):
-        text = _outside_code(text, character)
-    return text
-
-
-def _outside_code(text: str, character: str) -> str:
     pieces = text.split("`")
+    tail = ""
+    if len(pieces) % 2 == 0:
+        # A backtick without a partner (a YAML error quoting one) opens no
+        # code span: it and the text after it are plain.
+        tail = "\\`" + _plain(pieces.pop())
     for index in range(0, len(pieces), 2):
-        pieces[index] = pieces[index].replace(character, "\\" + character)
-    return "`".join(pieces)
+        pieces[index] = _plain(pieces[index])
+    return "`".join(pieces) + tail
+
+
+def _plain(text: str) -> str:
+    text = _ESCAPING_BACKSLASH.sub(r"\\\\", text)
+    for character in ("*", "_", "[", "]", "<", "|"):
+        text = text.replace(character, "\\" + character)
+    return text
 
 
 def write_json(plan: Plan, stream: IO[str]) -> None:

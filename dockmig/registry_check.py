@@ -7,7 +7,9 @@ string value that names the registry is reported at its file, line and
 column: `registry/server` itself, and image references such as an
 accessory's `localhost:5555/redis`. Comments are not values, so a note on how
 to roll back does not count. Values computed by ERB cannot be read without
-running it; they are reported as unchecked, not as failures.
+running it; they are reported as unchecked, not as failures. A target whose
+deploy file does not load has no values to read at all: the check cannot
+pass, and the reader's finding says why (exit 3).
 """
 
 from __future__ import annotations
@@ -47,6 +49,14 @@ class Result:
     hits: list[Hit]
     unchecked: list[str]
     targets: list[str]
+    # Why a target's config did not load, to the targets it stopped: their
+    # values were never read, so the check is not complete.
+    unread: dict[str, list[str]] = field(default_factory=dict)
+
+    def unread_line(self) -> str:
+        return "; ".join(
+            f"{why} ({', '.join(targets)})" for why, targets in self.unread.items()
+        )
 
 
 def normalise(host: str) -> str:
@@ -73,6 +83,7 @@ def check(root: Path, hosts: list[str], environ: Mapping[str, str]) -> Result:
 
     hits: dict[tuple[str, int, int, str], Hit] = {}
     unchecked: list[str] = []
+    unread: dict[str, list[str]] = {}
     names = []
     # Without -d Kamal loads the base alone, even when destinations exist.
     targets = [gathered.base, *gathered.targets]
@@ -83,6 +94,10 @@ def check(root: Path, hosts: list[str], environ: Mapping[str, str]) -> Result:
         seen.append(target)
         name = target.destination or "base"
         names.append(name)
+        failure = inputs.load_failure(target)
+        if failure is not None:
+            unread.setdefault(failure, []).append(name)
+            continue
         for path, value in _strings(target.data, ()):
             mark = target.mark(path)
             if erb.PLACEHOLDER_PREFIX in value and path[:2] == ("registry", "server"):
@@ -99,7 +114,7 @@ def check(root: Path, hosts: list[str], environ: Mapping[str, str]) -> Result:
                     hit.targets.append(name)
 
     ordered = sorted(hits.values(), key=lambda h: (h.mark.file, h.mark.line))
-    return Result(root, hosts, ordered, list(dict.fromkeys(unchecked)), names)
+    return Result(root, hosts, ordered, list(dict.fromkeys(unchecked)), names, unread)
 
 
 def _strings(

@@ -34,7 +34,8 @@ def registry_check_command(
     """Fail while the project points at a registry left behind.
 
     Exit 1 and every place at file:line:col while any target (the base or a
-    destination) names the registry; exit 0 once none does.
+    destination) names the registry; exit 0 once none does; exit 3 when a
+    target's deploy file does not load, so its values could not be checked.
     """
     from dockmig.cli import configure_logging, run_guarded
 
@@ -47,6 +48,7 @@ def check_paths(paths: list[Path], registries: list[str]) -> int:
     from dockmig import project, registry_check, settings
 
     failed = False
+    unread: list[str] = []
     for root in project.group_by_root(paths or [Path(".")]):
         hosts = [registry_check.normalise(r) for r in registries]
         if not hosts:
@@ -65,15 +67,24 @@ def check_paths(paths: list[Path], registries: list[str]) -> int:
             click.echo(f"dockmig: warning: {prefix}{note}", err=True)
         for hit in result.hits:
             click.echo(f"{prefix}{hit.line()}")
+        if result.unread:
+            unread.append(f"{prefix}{result.unread_line()}")
         if result.hits:
             failed = True
-        else:
+        elif not result.unread:
             logger.info(
                 "%s: no target (%s) points at %s",
                 root,
                 ", ".join(result.targets),
                 ", ".join(hosts),
             )
+    if unread:
+        # Values that were never read may name the registry: "no hits" is
+        # not a pass, whatever the other targets showed.
+        raise DockmigError(
+            "; ".join(unread) + "; registry-check could not read these targets' "
+            "values (`dockmig lint` names every problem)"
+        )
     return EXIT_FINDINGS if failed else EXIT_OK
 
 

@@ -23,7 +23,8 @@ from typing import Any
 from dockmig import document, erb, project, settings
 from dockmig import secrets as kamal_secrets
 from dockmig.errors import DockmigError
-from dockmig.lint import TargetContext
+from dockmig.findings import Severity
+from dockmig.lint import TargetContext, _mapping_of
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +239,10 @@ def gather(
 def _read_project(inputs: Inputs) -> None:
     """The Kamal targets a deploy from here would read, or why there are none."""
     root = inputs.root
-    if not (root / project.DEFAULT_CONFIG).exists():
+    config = root / project.DEFAULT_CONFIG
+    # A link that leads nowhere is a project whose deploy file cannot be read,
+    # not a folder without one: discover() says what is wrong with it.
+    if not (config.exists() or config.is_symlink()):
         logger.info("no %s under %s", project.DEFAULT_CONFIG, root)
         return
     explicit = [inputs.destination] if inputs.destination else []
@@ -281,18 +285,20 @@ def _target(
         environ["KAMAL_DESTINATION"] = destination
 
     documents = [document.load(proj.config_path, proj.config, environ)]
-    data: Any = documents[0].data if documents[0].parsed else None
-    positions = dict(documents[0].positions)
+    data, positions = _mapping_of(documents[0])
     if destination is not None:
         relative = proj.destination_config(destination)
         overlay = document.load(proj.root / relative, relative, environ)
         documents.append(overlay)
-        if isinstance(data, dict) and overlay.parsed and isinstance(overlay.data, dict):
+        overlay_data, overlay_positions = _mapping_of(overlay)
+        # Kamal loads both files or neither: a destination file that does not
+        # load leaves no config, not the base's alone.
+        if data is not None and overlay_data is not None:
             data, positions = project.deep_merge(
-                data, positions, overlay.data, dict(overlay.positions)
+                data, positions, overlay_data, overlay_positions
             )
-    if not isinstance(data, dict):
-        data = None
+        else:
+            data, positions = None, {}
 
     secrets_path = project.DEFAULT_SECRETS_PATH
     if data is not None and isinstance(data.get("secrets_path"), str):
@@ -300,7 +306,9 @@ def _target(
     paths = project.secrets_files(proj.root, secrets_path, destination)
     files = []
     for path in paths:
-        if path.is_file():
+        # Kamal skips a secrets file that does not exist (a link to nothing
+        # included); anything else that is there must read, or it says why.
+        if path.exists():
             display = proj.display(path)
             text = document.read_text(path, display)
             files.append(kamal_secrets.parse_secrets(text, display))
@@ -315,6 +323,25 @@ def _target(
         secrets_paths=[proj.display(p) for p in paths],
         settings=inputs.settings,
     )
+
+
+def load_failure(target: TargetContext) -> str | None:
+    """Why Kamal gets no config for `target`, as `file:line:col: what`; else None.
+
+    The reason is the reader's first error in the file that did not load,
+    the same finding `dockmig lint` reports there.
+    """
+    if target.data is not None:
+        return None
+
+    for doc in target.documents:
+        if doc.parsed and isinstance(doc.data, dict):
+            continue
+        errors = [f for f in doc.findings if f.severity >= Severity.ERROR]
+        if errors:
+            first = errors[0]
+            return f"{first.file}:{first.line}:{first.column}: {first.message}"
+    return f"{target.config_file}: dockmig could not read it"
 
 
 def _deploy_registry(inputs: Inputs) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -206,3 +207,106 @@ def test_cloudflare_ranges_are_dated_and_cover_both_families() -> None:
     assert str(ranges.containing("2606:4700::6810:1")) == "2606:4700::/32"
     assert ranges.containing("203.0.113.10") is None
     assert ranges.containing("127.0.0.1") is None
+
+
+# -- a project whose files do not read is said to be so, never taken for none
+
+
+@pytest.mark.parametrize(
+    ("link_to", "says"),
+    [
+        ("deploy.yml", "leads back to itself"),
+        ("nothing-here.yml", "to a file that does not exist"),
+    ],
+)
+def test_a_deploy_file_that_is_a_broken_link_is_a_project_that_cannot_be_read(
+    tmp_path: Path, link_to: str, says: str
+) -> None:
+    root = write_project(tmp_path)
+    deploy = root / "config" / "deploy.yml"
+    deploy.unlink()
+    deploy.symlink_to(link_to)
+    gathered = inputs.gather(root, environ={})
+    assert gathered.project_error is not None
+    assert gathered.project_error.startswith("config/deploy.yml: ")
+    assert says in gathered.project_error
+
+
+def test_a_folder_without_a_deploy_file_is_no_project_and_no_error(
+    tmp_path: Path,
+) -> None:
+    gathered = inputs.gather(tmp_path, environ={})
+    assert (gathered.project, gathered.project_error) == (None, None)
+
+
+def test_a_deploy_file_that_does_not_parse_leaves_its_target_without_data(
+    tmp_path: Path,
+) -> None:
+    root = write_project(tmp_path)
+    deploy = root / "config" / "deploy.yml"
+    deploy.write_text(deploy.read_text().replace("arch: amd64", "arch: *nowhere"))
+    base = inputs.gather(root, environ={}).base
+    assert base is not None and base.data is None
+    line = deploy.read_text().splitlines().index("  arch: *nowhere") + 1
+    failure = inputs.load_failure(base)
+    assert failure is not None
+    assert failure.startswith(f"config/deploy.yml:{line}:9: ")
+    assert "undefined alias 'nowhere'" in failure
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("", "is empty"), ("# only a comment\n", "is empty"), ("- a\n", "is not a")],
+)
+def test_a_deploy_file_that_loads_as_no_mapping_is_named_as_lint_names_it(
+    tmp_path: Path, text: str, says: str
+) -> None:
+    root = write_project(tmp_path)
+    (root / "config" / "deploy.yml").write_text(text)
+    base = inputs.gather(root, environ={}).base
+    assert base is not None and base.data is None
+    failure = inputs.load_failure(base)
+    assert failure is not None and failure.startswith("config/deploy.yml:1:1: ")
+    assert says in failure
+
+
+def test_a_destination_that_does_not_load_leaves_no_config_not_the_base_alone(
+    tmp_path: Path,
+) -> None:
+    root = write_project(tmp_path)
+    (root / "config" / "deploy.staging.yml").write_text("servers: [192.0.2.11\n")
+    gathered = inputs.gather(root, environ={})
+    by_name = {t.destination: t for t in gathered.targets}
+    assert by_name[None].data is not None
+    assert inputs.load_failure(by_name[None]) is None
+    assert by_name["staging"].data is None
+    failure = inputs.load_failure(by_name["staging"])
+    assert failure is not None and failure.startswith("config/deploy.staging.yml:")
+
+
+@pytest.mark.parametrize("kind", ["folder", "named pipe"])
+def test_a_secrets_file_that_is_not_a_file_is_a_project_error_not_an_empty_file(
+    tmp_path: Path, kind: str
+) -> None:
+    root = write_project(tmp_path)
+    secrets = root / ".kamal" / "secrets"
+    secrets.unlink()
+    if kind == "folder":
+        secrets.mkdir()
+    else:
+        os.mkfifo(secrets)
+    gathered = inputs.gather(root, environ={})
+    assert gathered.project_error is not None
+    assert gathered.project_error.startswith(".kamal/secrets: is a ")
+
+
+def test_a_secrets_file_that_links_to_nothing_is_skipped_as_kamal_skips_it(
+    tmp_path: Path,
+) -> None:
+    root = write_project(tmp_path)
+    secrets = root / ".kamal" / "secrets"
+    secrets.unlink()
+    secrets.symlink_to(tmp_path / "nowhere")
+    gathered = inputs.gather(root, environ={})
+    assert gathered.project_error is None
+    assert gathered.base is not None and gathered.base.secrets_files == []

@@ -136,6 +136,42 @@ def test_kamal_probes_skip_outside_a_kamal_project(tmp_path: Path) -> None:
     )
 
 
+def test_kamal_probes_fail_on_a_deploy_file_that_is_a_broken_link(
+    tmp_path: Path,
+) -> None:
+    root = write_project(tmp_path)
+    deploy = root / "config" / "deploy.yml"
+    deploy.unlink()
+    deploy.symlink_to("deploy.yml")
+    run = doctor(str(root), "--only", "kamal")
+    assert run.exit_code == 1
+    assert run.statuses == dict.fromkeys(
+        ("kamal.lint", "kamal.secrets", "kamal.builder"), "fail"
+    )
+    summary = run.probe("kamal.lint")["summary"]
+    assert "config/deploy.yml: is a symbolic link that leads back to itself" in summary
+
+
+def test_probes_that_read_the_config_skip_a_target_that_did_not_load(
+    tmp_path: Path,
+) -> None:
+    root = write_project(tmp_path)
+    deploy = root / "config" / "deploy.yml"
+    deploy.write_text(deploy.read_text().replace("arch: amd64", "arch: *nowhere"))
+    run = doctor(str(root), "--only", "kamal", env={"KAMAL_REGISTRY_PASSWORD": "x"})
+    assert run.statuses == {
+        "kamal.lint": "fail",
+        "kamal.secrets": "skip",
+        "kamal.builder": "skip",
+    }
+    line = deploy.read_text().splitlines().index("  arch: *nowhere") + 1
+    for probe_id in ("kamal.secrets", "kamal.builder"):
+        summary = run.probe(probe_id)["summary"]
+        assert f"config/deploy.yml:{line}:9: " in summary, summary
+        assert "undefined alias 'nowhere'" in summary, summary
+        assert summary.endswith("(base)"), summary
+
+
 REMOTE = """\
     builder:
       arch: amd64

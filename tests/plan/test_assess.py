@@ -8,6 +8,8 @@ checked against a real engine and registry in test_plan.py.
 
 from __future__ import annotations
 
+import io
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -179,3 +181,80 @@ def test_no_volumes_listed_makes_the_backup_unknown(knot: Path) -> None:
     found = items(knot, docker_engine=engine("OrbStack"))
     assert found["backup-volumes"].state == plan.UNKNOWN
     assert "volumes:" in found["backup-volumes"].would_show
+
+
+# -- a config that did not load is named, never read as "no registry"
+
+
+def test_a_deploy_file_that_does_not_parse_is_named_not_taken_for_docker_hub(
+    knot: Path,
+) -> None:
+    deploy = knot / "config/deploy.yml"
+    text = deploy.read_text().replace("server: localhost:5555", "server: *nowhere")
+    deploy.write_text(text)
+    line = text.splitlines().index("  server: *nowhere") + 1
+
+    found = items(knot)
+
+    switched = found["config-switched"]
+    assert switched.state == plan.UNKNOWN
+    assert "Docker Hub" not in switched.evidence
+    assert "the config of base, staging did not load: " in switched.evidence
+    assert f"config/deploy.yml:{line}:11: " in switched.evidence, switched.evidence
+    assert "undefined alias 'nowhere'" in switched.evidence
+    assert switched.would_show
+    # Nothing is known of a registry the file may name, local or not.
+    assert found["deploy-from-here"].evidence.startswith("no probe reads")
+
+
+def test_a_destination_that_does_not_load_is_named_beside_the_base_s_registry(
+    knot: Path,
+) -> None:
+    (knot / "config/deploy.staging.yml").write_text("servers: [192.0.2.20\n")
+    switched = items(knot)["config-switched"]
+    assert switched.state == plan.OPEN
+    assert switched.evidence.startswith(
+        "registry/server is still localhost:5555 (base)"
+    )
+    assert "; the config of staging did not load: config/deploy.staging.yml:" in (
+        switched.evidence
+    )
+
+
+@pytest.mark.parametrize("kind", ["directory", "named pipe"])
+def test_a_secrets_file_that_cannot_be_read_is_named_not_counted_as_empty(
+    knot: Path, kind: str
+) -> None:
+    common = knot / ".kamal/secrets-common"
+    common.unlink()
+    if kind == "directory":
+        common.mkdir()
+    else:
+        os.mkfifo(common)
+    secret = items(knot)["secret-added"]
+    assert secret.state == plan.UNKNOWN
+    assert "is not defined" not in secret.evidence
+    assert secret.evidence.startswith(f".kamal/secrets-common: is a {kind}")
+
+
+@pytest.mark.parametrize(
+    ("evidence", "markdown"),
+    [
+        # A backslash before a letter shows as written in Markdown.
+        ("found character '\\t' here", "found character '\\t' here"),
+        # Before punctuation it would escape it: it is escaped itself.
+        ("a \\* b", "a \\\\\\* b"),
+        ("ends in \\", "ends in \\\\"),
+        ("ERB tag never closed with %>", "ERB tag never closed with %>"),
+        ("<b>x_y</b> [z] |", "\\<b>x\\_y\\</b> \\[z\\] \\|"),
+        ("code `a_b\\*` stays", "code `a_b\\*` stays"),
+        # A backtick with no partner opens no code span.
+        ("found '`' in a_b", "found '\\`' in a\\_b"),
+    ],
+)
+def test_markdown_evidence_shows_as_written(evidence: str, markdown: str) -> None:
+    item = plan.Item(2, "x", "Title", plan.OPEN, evidence)
+    stream = io.StringIO()
+    plan.write_markdown(plan.Plan("/p", [item], 0.0), stream)
+    [line] = [line for line in stream.getvalue().splitlines() if line.startswith("- [")]
+    assert line == f"- [ ] **Title**: *open*: {markdown}"

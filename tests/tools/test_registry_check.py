@@ -141,3 +141,45 @@ def test_registry_with_a_scheme_is_refused(knot: Path) -> None:
     result = run("--registry", "https://localhost:5555", cwd=knot)
     assert result.exit_code == 3
     assert "host[:port]" in result.stderr
+
+
+def test_deploy_file_that_does_not_parse_stops_the_check_at_the_reader_s_finding(
+    knot: Path,
+) -> None:
+    deploy = knot / "config/deploy.yml"
+    text = deploy.read_text().replace("server: localhost:5555", "server: *nowhere")
+    deploy.write_text(text)
+    line, column = position(deploy, "*nowhere")
+    result = run("--registry", "localhost:5555", cwd=knot)
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    [said] = result.stderr.splitlines()
+    assert said.startswith(f"dockmig: config/deploy.yml:{line}:{column}: ")
+    assert "undefined alias 'nowhere'" in said
+    assert "(base, staging)" in said
+
+
+def test_destination_that_does_not_load_fails_the_check_after_the_base_s_hits(
+    knot: Path,
+) -> None:
+    staging = knot / "config/deploy.staging.yml"
+    staging.write_text("servers: [192.0.2.20\n")
+    result = run("--registry", "localhost:5555", cwd=knot)
+    # The base was read and still points there; staging could not be read.
+    assert result.exit_code == 3
+    assert "registry/server still points at localhost:5555 (base)" in result.stdout
+    [said] = result.stderr.splitlines()
+    assert said.startswith("dockmig: config/deploy.staging.yml:")
+    assert "(staging)" in said
+
+
+def test_deploy_file_that_is_a_broken_link_is_named_as_such(knot: Path) -> None:
+    deploy = knot / "config/deploy.yml"
+    deploy.unlink()
+    deploy.symlink_to("deploy.yml")
+    result = run("--registry", "localhost:5555", cwd=knot)
+    assert result.exit_code == 3
+    assert result.stderr == (
+        "dockmig: config/deploy.yml: is a symbolic link that leads back to itself "
+        "(a loop)\n"
+    )

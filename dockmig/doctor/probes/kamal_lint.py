@@ -10,6 +10,7 @@ warnings. `dockmig lint` lists every problem with its position.
 from __future__ import annotations
 
 from dockmig.doctor import Outcome, ProbeContext, fail, ok, skip, warn
+from dockmig.doctor.inputs import load_failure
 from dockmig.errors import DockmigError
 from dockmig.findings import Severity
 
@@ -18,7 +19,7 @@ NEEDS: tuple[str, ...] = ()
 TIMEOUT = 8.0
 
 
-def no_project(context: ProbeContext) -> Outcome | None:
+def project_missing(context: ProbeContext) -> Outcome | None:
     """The outcome of every kamal probe when there is no project to read."""
     inputs = context.inputs
     if inputs.project_error:
@@ -31,12 +32,34 @@ def no_project(context: ProbeContext) -> Outcome | None:
     return None
 
 
+def no_project(context: ProbeContext) -> Outcome | None:
+    """The outcome of a kamal probe that reads the config, when there is none.
+
+    A target whose deploy file did not load has no values to check, which is
+    not the same as none to check: the probe skips, naming the reader's
+    finding, and kamal.lint's verdict counts it.
+    """
+    missing = project_missing(context)
+    if missing is not None:
+        return missing
+
+    failures: dict[str, list[str]] = {}
+    for target in context.inputs.targets:
+        failure = load_failure(target)
+        if failure is not None:
+            failures.setdefault(failure, []).append(target_name(target.destination))
+    if not failures:
+        return None
+    reasons = "; ".join(f"{why} ({', '.join(t)})" for why, t in failures.items())
+    return skip(f"the config did not load, so nothing to check: {reasons}")
+
+
 def target_name(destination: str | None) -> str:
     return "base" if destination is None else destination
 
 
 def run(context: ProbeContext) -> Outcome:
-    missing = no_project(context)
+    missing = project_missing(context)
     if missing is not None:
         return missing
     from dockmig import lint
