@@ -15,13 +15,16 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockmig import document, project
+from dockmig import document, erb, project
 from dockmig.errors import DockmigError
+from dockmig.findings import Mark, Severity
 
 logger = logging.getLogger(__name__)
 
 MARKER = "# managed by dockmig (dockmig hooks install)"
 ORIGINAL_SUFFIX = ".dockmig-orig"
+# The marker is the script's second line; this much of a hook shows it.
+_HEAD_BYTES = 4096
 
 # What each hook asks of doctor: before a build the engine and the registry
 # matter; before the deploy the image is built, so the engine no longer does.
@@ -38,16 +41,54 @@ class Change:
 
 
 def hooks_dir(root: Path) -> Path:
-    """`hooks_path` from config/deploy.yml when set, else `.kamal/hooks`."""
+    """`hooks_path` from config/deploy.yml when set, else `.kamal/hooks`.
+
+    A deploy file that cannot be read may set hooks_path: hooks written to
+    the default folder would then never run, and removing them there would
+    leave the real ones. So a file that does not read or parse stops here
+    with the reader's finding.
+    """
+    default = root / ".kamal" / "hooks"
     config = root / project.DEFAULT_CONFIG
-    if config.exists():
-        try:
-            data = document.load(config, project.DEFAULT_CONFIG, os.environ).data
-        except DockmigError:
-            data = None
-        if isinstance(data, dict) and isinstance(data.get("hooks_path"), str):
-            return root / str(data["hooks_path"])
-    return root / ".kamal" / "hooks"
+    if not (config.exists() or config.is_symlink()):
+        return default
+
+    loaded = document.load(config, project.DEFAULT_CONFIG, os.environ)
+    if not loaded.parsed:
+        errors = [f for f in loaded.findings if f.severity >= Severity.ERROR]
+        where = errors[0].mark if errors else Mark(project.DEFAULT_CONFIG, 1, 1)
+        said = f"{errors[0].message}; " if errors else ""
+        raise DockmigError(
+            f"{said}dockmig cannot tell where Kamal looks for hooks (hooks_path) "
+            "until the file loads",
+            path=where.file,
+            line=where.line,
+            column=where.column,
+        )
+
+    data = loaded.data if isinstance(loaded.data, dict) else {}
+    hooks_path = data.get("hooks_path")
+    if hooks_path is None:
+        return default
+    position = loaded.positions.get(("hooks_path",))
+    mark = position.value if position is not None else Mark(loaded.path, 1, 1)
+    if not isinstance(hooks_path, str) or not hooks_path.strip():
+        problem = "is empty" if isinstance(hooks_path, str) else "is not a string"
+        raise DockmigError(
+            f"hooks_path {problem}; write the hooks folder, e.g. .kamal/hooks",
+            path=mark.file,
+            line=mark.line,
+            column=mark.column,
+        )
+    if erb.PLACEHOLDER_PREFIX in hooks_path:
+        raise DockmigError(
+            "hooks_path is computed by ERB, which dockmig does not run; write the "
+            "folder out to install hooks into it",
+            path=mark.file,
+            line=mark.line,
+            column=mark.column,
+        )
+    return root / hooks_path
 
 
 def script(name: str) -> str:
@@ -75,69 +116,144 @@ exec "$dockmig" doctor . --only {HOOKS[name]}
 """
 
 
-def _is_ours(path: Path) -> bool:
+def _display(path: Path, root: Path) -> str:
     try:
-        return MARKER in path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        # hooks_path may name a folder outside the project.
+        return str(path)
+
+
+def _is_ours(path: Path, display: str) -> bool:
+    """Whether dockmig wrote this hook: its marker sits near the top.
+
+    Only the head is read, without blocking: a hook may be a large binary,
+    and whatever cannot be read cannot be told apart from someone's own hook.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as stream:
+            head = stream.read(_HEAD_BYTES)
+    except OSError as error:
+        raise DockmigError(
+            f"cannot be read ({error.strerror or error}); dockmig must read a hook "
+            "to tell its own from the project's",
+            path=display,
+        ) from None
+    return MARKER.encode() in head
+
+
+def _refuse_other_kinds(path: Path, display: str) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise DockmigError(
+            "is not a regular file; move it away before installing hooks",
+            path=display,
+        )
 
 
 def install(root: Path) -> list[Change]:
-    if not (root / project.DEFAULT_CONFIG).exists():
+    """Write the hooks, keeping any the project had; nothing is written on refusal."""
+    config = root / project.DEFAULT_CONFIG
+    if not (config.exists() or config.is_symlink()):
         raise DockmigError(
             f"{project.DEFAULT_CONFIG} not found: this is not a Kamal project; "
             "run `dockmig hooks install` in its root",
             path=str(root),
         )
     folder = hooks_dir(root)
-    folder.mkdir(parents=True, exist_ok=True)
-    changes = []
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        raise DockmigError(
+            "is not a folder; Kamal runs hooks from the folder hooks_path names",
+            path=_display(folder, root),
+        )
+
+    # Every hook is checked before any is written: a refusal leaves the
+    # folder exactly as it was.
+    planned: list[tuple[str, Path, str, bool]] = []
     for name in HOOKS:
         target = folder / name
-        display = target.relative_to(root).as_posix()
+        display = _display(target, root)
+        _refuse_other_kinds(target, display)
         wanted = script(name)
-        if target.is_symlink() or (target.exists() and not target.is_file()):
-            raise DockmigError(
-                "is not a regular file; move it away before installing hooks",
-                path=display,
-            )
-        if target.exists() and _is_ours(target):
-            if target.read_text(encoding="utf-8") == wanted:
-                changes.append(Change(display, "unchanged"))
+        keep_original = False
+        if target.exists() and _is_ours(target, display):
+            if target.read_text(encoding="utf-8", errors="replace") == wanted:
+                planned.append((display, target, "unchanged", False))
                 continue
         elif target.exists():
             original = folder / f"{name}{ORIGINAL_SUFFIX}"
-            if original.exists():
+            if original.exists() or original.is_symlink():
                 raise DockmigError(
                     f"both {name} and {original.name} exist; remove one first",
                     path=display,
                 )
-            target.rename(original)
-            changes.append(Change(display, f"kept the original as {original.name}"))
-        _write_executable(target, wanted)
-        changes.append(Change(display, "installed"))
+            keep_original = True
+        planned.append((display, target, "installed", keep_original))
+
+    changes = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for display, target, action, keep_original in planned:
+            if action == "unchanged":
+                changes.append(Change(display, action))
+                continue
+            if keep_original:
+                original = target.with_name(f"{target.name}{ORIGINAL_SUFFIX}")
+                target.rename(original)
+                changes.append(Change(display, f"kept the original as {original.name}"))
+            _write_executable(target, script(target.name))
+            changes.append(Change(display, action))
+    except OSError as error:
+        done = "; ".join(f"{c.path}: {c.action}" for c in changes) or "nothing"
+        raise DockmigError(
+            f"cannot write the hooks ({error.strerror or error}); done so far: {done}",
+            path=_display(folder, root),
+        ) from None
     return changes
 
 
 def uninstall(root: Path) -> list[Change]:
+    """Remove dockmig's hooks and put back what they replaced."""
     folder = hooks_dir(root)
-    changes = []
+
+    # Decide everything first, as install does.
+    planned: list[tuple[str, Path, bool, Path | None]] = []
     for name in HOOKS:
         target = folder / name
         original = folder / f"{name}{ORIGINAL_SUFFIX}"
-        display = target.relative_to(root).as_posix()
-        if target.exists() and _is_ours(target):
-            target.unlink()
-            changes.append(Change(display, "removed"))
-        if original.exists() and not target.exists():
-            original.rename(target)
-            changes.append(Change(display, "restored"))
+        display = _display(target, root)
+        ours = (
+            target.is_file() and not target.is_symlink() and _is_ours(target, display)
+        )
+        there = target.exists() or target.is_symlink()
+        restore = original if original.exists() and (ours or not there) else None
+        planned.append((display, target, ours, restore))
+
+    changes = []
+    try:
+        for display, target, ours, restore in planned:
+            if ours:
+                target.unlink()
+                changes.append(Change(display, "removed"))
+            if restore is not None:
+                restore.rename(target)
+                changes.append(Change(display, "restored"))
+    except OSError as error:
+        done = "; ".join(f"{c.path}: {c.action}" for c in changes) or "nothing"
+        raise DockmigError(
+            f"cannot change the hooks ({error.strerror or error}); done so far: {done}",
+            path=_display(folder, root),
+        ) from None
     return changes
 
 
 def _write_executable(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.dockmig-tmp")
-    temporary.write_text(text, encoding="utf-8")
-    mode = temporary.stat().st_mode
-    temporary.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        mode = temporary.stat().st_mode
+        temporary.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise

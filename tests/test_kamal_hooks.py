@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -270,3 +272,120 @@ def test_install_outside_a_kamal_project_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DockmigError, match="not a Kamal project"):
         kamal_hooks.install(tmp_path)
     assert not (tmp_path / ".kamal").exists()
+
+
+# -- refusals write nothing, and a config that cannot be read is one
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_a_hook_refused_late_leaves_the_earlier_ones_unwritten(project: Path) -> None:
+    hooks = project / ".kamal/hooks"
+    (hooks / "pre-deploy").mkdir(parents=True)
+    before = snapshot(project)
+    with pytest.raises(DockmigError, match="pre-deploy: is not a regular file"):
+        kamal_hooks.install(project)
+    assert snapshot(project) == before
+
+
+def test_an_original_already_kept_is_refused_before_anything_moves(
+    project: Path,
+) -> None:
+    hooks = project / ".kamal/hooks"
+    hooks.mkdir(parents=True)
+    for name in ("pre-build", "pre-deploy", "pre-deploy.dockmig-orig"):
+        (hooks / name).write_text(f"#!/bin/sh\n# {name}\n")
+    before = snapshot(project)
+    with pytest.raises(DockmigError, match=r"both pre-deploy and pre-deploy\.dockmig"):
+        kamal_hooks.install(project)
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("command", [kamal_hooks.install, kamal_hooks.uninstall])
+def test_a_deploy_file_that_does_not_parse_stops_before_any_hook_is_touched(
+    project: Path, command: Callable[[Path], list[kamal_hooks.Change]]
+) -> None:
+    deploy = project / "config/deploy.yml"
+    text = deploy.read_text().replace("arch: arm64", "arch: *nowhere")
+    assert "*nowhere" in text
+    deploy.write_text(text + "hooks_path: ops/hooks\n")
+    line = text.splitlines().index("  arch: *nowhere") + 1
+    before = snapshot(project)
+    with pytest.raises(DockmigError) as refused:
+        command(project)
+    said = str(refused.value)
+    assert said.startswith(f"config/deploy.yml:{line}:9: ")
+    assert "undefined alias 'nowhere'" in said and "hooks_path" in said
+    assert snapshot(project) == before
+
+
+def test_a_deploy_file_that_cannot_be_read_stops_install(project: Path) -> None:
+    deploy = project / "config/deploy.yml"
+    deploy.unlink()
+    deploy.mkdir()
+    with pytest.raises(DockmigError, match=r"deploy\.yml: is a directory"):
+        kamal_hooks.install(project)
+    assert not (project / ".kamal/hooks").exists()
+
+
+def test_a_deploy_file_that_is_a_broken_link_is_named_not_called_missing(
+    project: Path,
+) -> None:
+    deploy = project / "config/deploy.yml"
+    deploy.unlink()
+    deploy.symlink_to("deploy.yml")
+    with pytest.raises(DockmigError, match="leads back to itself"):
+        kamal_hooks.install(project)
+    with pytest.raises(DockmigError, match="leads back to itself"):
+        kamal_hooks.uninstall(project)
+
+
+def test_hooks_path_computed_by_erb_is_refused_at_its_value(project: Path) -> None:
+    deploy = project / "config/deploy.yml"
+    text = deploy.read_text() + 'hooks_path: <%= ENV.fetch("HOOKS") { "x" } %>\n'
+    deploy.write_text(text)
+    line = len(text.splitlines())
+    with pytest.raises(DockmigError, match="computed by ERB") as refused:
+        kamal_hooks.install(project)
+    assert str(refused.value).startswith(f"config/deploy.yml:{line}:13: ")
+
+
+def test_hooks_path_outside_the_project_is_shown_by_its_full_path(
+    project: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "shared-hooks"
+    deploy = project / "config/deploy.yml"
+    deploy.write_text(deploy.read_text() + f"hooks_path: {outside}\n")
+    changes = kamal_hooks.install(project)
+    assert [c.path for c in changes] == [
+        str(outside / "pre-build"),
+        str(outside / "pre-deploy"),
+    ]
+    assert (outside / "pre-build").exists()
+
+
+def test_a_hook_that_cannot_be_read_is_refused_not_taken_for_the_project_s(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooks = project / ".kamal/hooks"
+    hooks.mkdir(parents=True)
+    kamal_hooks.install(project)
+    before = snapshot(project)
+    real_open = os.open
+
+    def refuse_pre_build(path: str | Path, flags: int, *args: int) -> int:
+        if str(path).endswith("/pre-build"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refuse_pre_build)
+    for command in (kamal_hooks.install, kamal_hooks.uninstall):
+        with pytest.raises(DockmigError, match=r"pre-build: cannot be read \(Perm"):
+            command(project)
+    monkeypatch.undo()
+    assert snapshot(project) == before
