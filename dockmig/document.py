@@ -22,10 +22,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.scanner import Scanner
+from ruamel.yaml.scanner import Scanner, ScannerError
 
 from dockmig import erb
 from dockmig.errors import DockmigError
@@ -89,6 +89,50 @@ class PsychScanner(Scanner):
                 return
             if not self.flow_level:
                 self.allow_simple_key = True
+
+    def check_value(self) -> Any:
+        # libyaml reads YAML 1.1 here: inside [ ] and { } every ':' is a value
+        # indicator, so `[:data]` is an error and `['a':b]` a pair, where
+        # ruamel's YAML 1.2 reading wants a space after it.
+        if self.flow_level:
+            return True
+        return super().check_value()
+
+    def fetch_value(self) -> Any:
+        if self.flow_level:
+            # A ':' where a key should begin (`{:a}`, `{x: 1, :a}`) is no node
+            # to libyaml; ruamel's YAML 1.2 reading makes it an empty key.
+            buffer = self.reader.buffer
+            index = self.reader.pointer - 1
+            while index >= 0 and buffer[index] in " \t\r\n":
+                index -= 1
+            if index >= 0 and buffer[index] in "{,":
+                mark = self.reader.get_mark()
+                raise ScannerError(
+                    "while parsing a flow node",
+                    mark,
+                    "did not find expected node content",
+                    mark,
+                )
+        return super().fetch_value()
+
+    def scan_plain(self) -> Any:
+        token = super().scan_plain()
+        if not self.flow_level:
+            return token
+        # libyaml refuses a ':' that a flow indicator follows inside a plain
+        # scalar (`[a:]`, `{k: a:?}`); ruamel keeps it as text.
+        buffer = self.reader.buffer
+        for index in range(token.start_mark.index, token.end_mark.index):
+            following = buffer[index + 1 : index + 2]
+            if buffer[index] == ":" and following and following in ",?[]{}":
+                raise ScannerError(
+                    "while scanning a plain scalar",
+                    token.start_mark,
+                    "found unexpected ':'",
+                    StreamMark(token.start_mark.name, index, 0, 0),
+                )
+        return token
 
     def scan_plain_spaces(self, indent: Any, start_mark: Any) -> Any:
         peek = self.reader.peek
@@ -650,6 +694,10 @@ _SYNTAX_HINTS = (
     (
         "cannot start any token",
         "a value that starts with @, ` or % must be quoted",
+    ),
+    (
+        "found unexpected ':'",
+        "inside [ ] or { } a ':' starts a value; quote text that contains one",
     ),
     (
         "expected alphabetic or numeric character",

@@ -1,0 +1,98 @@
+"""Inside [ ] and { }, a ':' means what it means to Psych (libyaml, YAML 1.1).
+
+ruamel.yaml reads flow collections as YAML 1.2 does: `[:data]` is a list
+holding the text ":data", `[a:]` one holding "a:". libyaml refuses both, so
+Kamal cannot load such a file, and lint must say so. Every text here is
+given to real Psych (Ruby, installed with Kamal's oracle) and to dockmig's
+reader; the verdicts (loads, or is a syntax error) must be the same.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+
+import pytest
+
+from dockmig import document
+from tests.conftest import require
+
+PSYCH_PARSES = """
+require "yaml"
+STDIN.read.split("\\0").each do |text|
+  begin
+    YAML.parse(text)
+    puts "ok"
+  rescue Psych::SyntaxError
+    puts "error"
+  end
+end
+"""
+
+ATOMS = [
+    "a", ":a", "a:", "::a", "a:b", ":", "a: b", "http://x", "a:,", "?a", "a?",
+    "a ?b", "-a", "- a", ":a:", "a::", "a:?", "'a':b", '"a":b', "a :b", "a: ",
+    "{a: :b}", "{a: b:}", "{a:b}", "{:a}", "{a: :}", "{? a}", "{a:}", "{x: 1, :a}",
+    "x:y:z", "1:2",
+]  # fmt: skip
+FORMS = ["x: [%s]\n", "x: [q, %s]\n", "x: [%s, q]\n", "x: {k: %s}\n", "x: %s\n"]
+
+
+def psych_verdicts(texts: list[str]) -> list[str]:
+    require(shutil.which("ruby") is not None, "ruby (installed by the oracle setup)")
+    completed = subprocess.run(
+        ["ruby", "-e", PSYCH_PARSES],
+        input="\0".join(texts),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    verdicts = completed.stdout.split()
+    assert len(verdicts) == len(texts)
+    return verdicts
+
+
+def our_verdict(text: str) -> str:
+    found = document.parse(text, "config/deploy.yml", {}).findings
+    return "error" if any(f.rule == "yaml-syntax" for f in found) else "ok"
+
+
+def disagreements(texts: list[str]) -> list[tuple[str, str, str]]:
+    return [
+        (text, psych, ours)
+        for text, psych in zip(texts, psych_verdicts(texts), strict=True)
+        if (ours := our_verdict(text)) != psych
+    ]
+
+
+def test_colons_in_flow_collections_read_as_psych_reads_them() -> None:
+    texts = [form % atom for atom in ATOMS for form in FORMS]
+    assert not disagreements(texts)
+
+
+def test_random_flow_texts_read_as_psych_reads_them() -> None:
+    # Flow collections used as keys inside flow collections (`[[a]:b]`) are
+    # left out: Psych takes them, ruamel's parser refuses them, and no Kamal
+    # key can be a list.
+    pieces = [*":,ab -'\"#", ": ", ", ", "x:y", "{", "}"]
+    rng = random.Random(20261204)
+    texts = []
+    for _ in range(3000):
+        body = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        texts.append(rng.choice(["x: [%s]\n", "x: {%s}\n", "- [%s]\n"]) % body)
+    texts = [t for t in texts if "{{" not in t and "{[" not in t]
+    assert not disagreements(texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [("volumes: [:data]\n", (1, 11)), ("volumes: [a, b:]\n", (1, 15))],
+)
+def test_a_colon_libyaml_refuses_is_a_syntax_error_at_that_colon(
+    text: str, at: tuple[int, int]
+) -> None:
+    (finding,) = document.parse(text, "config/deploy.yml", {}).findings
+    assert finding.rule == "yaml-syntax"
+    assert (finding.line, finding.column) == at
