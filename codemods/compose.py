@@ -31,7 +31,7 @@ def is_compose(name: str) -> bool:
 @lru_cache(maxsize=8)
 def _composed(text: str) -> yamlspans.Tree:
     # `check` looks at the text `rewrite` just composed; compose it once.
-    return yamlspans.compose(text, comments=False)
+    return yamlspans.compose(text)
 
 
 def rewrite(text: str, display: str, migration: Migration) -> Outcome:
@@ -42,7 +42,7 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
     if tree.root is None:
         if tree.error and migration.mentions(text):
             outcome.note(
-                0,
+                tree.error_at,
                 f"cannot be read as YAML ({tree.error}); it names the old registry, "
                 "check it by hand",
                 blocking=True,
@@ -63,7 +63,7 @@ def check(before: str, after: str, migration: Migration) -> str:
     moved references. Equal node graphs load to equal data.
     """
     old = _composed(before)
-    new = yamlspans.compose(after, comments=False)
+    new = yamlspans.compose(after)
 
     if new.root is None:
         return f"does not load as YAML after the edit ({new.error})"

@@ -34,6 +34,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockmig import document, erb, project, spans, yamlspans
 from dockmig.codemod import Migration, Outcome
+from dockmig.findings import Mark, Severity
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def merged_data(
         doc = document.parse(
             text if text is not None else deploy_file.text, deploy_file.display, env
         )
-        if not doc.parsed or not isinstance(doc.data, dict):
+        if not loadable(doc):
             return None, False
         value = normalised(doc.data, doc.rendered)
         if index == 0:
@@ -162,6 +163,35 @@ def merged_data(
             data, positions = project.deep_merge(data, positions, value, doc.positions)
 
     return data, True
+
+
+def loadable(doc: document.Document) -> bool:
+    """True when Kamal can load the file: its ERB compiles and it is a mapping."""
+    if not doc.parsed or not isinstance(doc.data, dict):
+        return False
+    return not any(p.certain and p.syntax for p in doc.rendered.problems)
+
+
+def load_failure(doc: document.Document) -> tuple[Mark, str] | None:
+    """Where and why the reader could not load the file, as it said it.
+
+    ERB that does not compile comes first: Kamal stops there before any YAML
+    is read. None when the file loads, or loads as something other than a
+    mapping (the caller says that in Kamal's terms).
+    """
+    for problem in doc.rendered.problems:
+        if problem.certain and problem.syntax:
+            return doc.mark_at(problem.offset), problem.message
+
+    if doc.parsed:
+        return None
+    errors = [f for f in doc.findings if f.severity is Severity.ERROR]
+    syntax = [f for f in errors if f.rule == "yaml-syntax"]
+
+    for finding in syntax + errors:
+        return finding.mark, finding.message
+
+    return None
 
 
 def normalised(value: Any, rendered: erb.Rendered) -> Any:

@@ -15,14 +15,26 @@ as they are. Reported instead, with the position:
 The result is parsed again with `ast`; it must equal the original tree with
 exactly the intended strings changed. libcst is imported only here, and only
 when a Python file names the old registry.
+
+libcst's native parser recurses in C-level code for every level of nesting
+and has no depth limit of its own: 2,000 nested parentheses or a dotted name
+of 30,000 parts overflow the stack and kill the process (SIGSEGV), which no
+`except` can catch. So before libcst sees a file, `_too_deep` estimates that
+depth from the tokens (a pure-Python, non-recursive pass) and a file over
+MAX_NESTING is refused with a note; what passes is parsed in a thread with a
+stack much larger than the estimate needs.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import logging
+import threading
+import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from dockmig import references, spans
 from dockmig.codemod import Migration, Outcome
@@ -30,17 +42,38 @@ from dockmig.codemod import Migration, Outcome
 logger = logging.getLogger(__name__)
 
 SUFFIXES = {".py", ".pyi"}
+# Real code nests a few dozen levels. Measured on libcst 1.9 with an 8 MiB
+# stack: 1,500 nested parentheses or 4,000 chained lambdas crash it, and
+# Python's own parser refuses 200 parentheses. The estimate counts at least
+# one per level, so 1,000 leaves libcst a few MiB at most in a 64 MiB stack.
+MAX_NESTING = 1000
+_STACK_BYTES = 64 * 2**20
+_T = TypeVar("_T")
 
 
 def rewrite(text: str, display: str, migration: Migration) -> Outcome:
     import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
 
     outcome = Outcome(display, text)
+    moves = any(migration.moves(text, m) for m in migration.mentions(text))
+    deep = _too_deep(text)
+    if deep is not None:
+        if moves:
+            outcome.note(
+                deep,
+                f"nests more than {MAX_NESTING} levels deep here (brackets, operators "
+                "and names chained in one expression); libcst would overflow its "
+                "stack on it, so dockmig does not parse it: it names the old "
+                "registry, edit it by hand",
+                blocking=True,
+            )
+        return outcome
+
     try:
-        module = cst.parse_module(text)
+        wrapper, positions = _in_large_stack(lambda: _parsed(text))
+        finder = _in_large_stack(lambda: _collect(wrapper.module))
     except cst.ParserSyntaxError as error:
-        if any(migration.moves(text, m) for m in migration.mentions(text)):
+        if moves:
             outcome.note(
                 0,
                 f"is not valid Python to libcst ({error.message}); it names the old "
@@ -48,9 +81,18 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
                 blocking=True,
             )
         return outcome
+    except Exception as error:
+        if not _from_recursion(error):
+            raise
+        if moves:
+            outcome.note(
+                0,
+                "nests too deeply for libcst's tree walk (Python's recursion "
+                "limit); it names the old registry, edit it by hand",
+                blocking=True,
+            )
+        return outcome
 
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
     index = spans.LineIndex(text)
 
     def span(node: Any) -> tuple[int, int]:
@@ -59,7 +101,6 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
         end = index.offset(where.end.line, where.end.column + 1)
         return start, end
 
-    finder = _collect(wrapper.module)
     split = _split_pieces(finder, span, text, migration, outcome)
     for node in finder.literals:
         start, end = span(node)
@@ -67,6 +108,159 @@ def rewrite(text: str, display: str, migration: Migration) -> Outcome:
             continue
         _literal(text, start, end, node, migration, outcome)
     return outcome
+
+
+def _parsed(text: str) -> tuple[Any, Any]:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
+    return wrapper, wrapper.resolve(PositionProvider)
+
+
+def _in_large_stack(work: Callable[[], _T]) -> _T:
+    """`work()` in a thread whose stack has room for libcst's recursion."""
+    result: list[_T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except BaseException as error:  # re-raised in the caller's thread
+            failure.append(error)
+
+    previous = threading.stack_size()
+    try:
+        threading.stack_size(_STACK_BYTES)
+        worker = threading.Thread(target=run, name="libcst", daemon=True)
+        worker.start()
+    except (RuntimeError, ValueError, MemoryError):
+        # No room for a large stack (a tight address-space limit): the
+        # nesting check keeps what passes it small enough for this one.
+        return work()
+    finally:
+        threading.stack_size(previous)
+
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+def _from_recursion(error: BaseException) -> bool:
+    """True when Python's recursion limit is behind `error`.
+
+    libcst's position metadata catches the RecursionError of a deep tree and
+    raises a KeyError in its place, hundreds of times over; the cause is at
+    the end of the chain.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+
+    while current is not None and id(current) not in seen:
+        if isinstance(current, RecursionError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+
+    return False
+
+
+# Tokens that never add a level: commas and semicolons separate siblings.
+_SEPARATORS = {",", ";"}
+_OPENERS = {"(", "[", "{"}
+_CLOSERS = {")", "]", "}"}
+
+
+def _too_deep(text: str) -> int | None:
+    """The offset where nesting first passes MAX_NESTING, or None.
+
+    An over-estimate of how deep a parser recurses: per open bracket, every
+    token written since the last comma (a chain such as `a.b.c` or
+    `x + y + z` nests one level per link), plus the indentation, plus each
+    `elif` (libcst nests the chain), plus the length of the longest
+    replacement field of an f-string (one token before Python 3.12). A long
+    list of items separated by commas stays flat, as it does in the tree.
+    """
+    starts: list[int] = []
+    consumed = 0
+    lines = io.StringIO(text)
+
+    def readline() -> str:
+        nonlocal consumed
+        line = lines.readline()
+        starts.append(consumed)
+        consumed += len(line)
+        return line
+
+    runs = [0]
+    indent = 0
+    elifs: dict[int, int] = {}
+    statement_start = True
+    try:
+        for token in tokenize.generate_tokens(readline):
+            kind, string = token.type, token.string
+            if kind in (tokenize.NL, tokenize.COMMENT):
+                continue
+            if kind == tokenize.INDENT:
+                indent += 1
+                continue
+            if kind == tokenize.DEDENT:
+                elifs.pop(indent, None)
+                indent -= 1
+                continue
+            if kind in (tokenize.NEWLINE, tokenize.ENDMARKER) or (
+                string == ";" and len(runs) == 1
+            ):
+                runs = [0]
+                statement_start = True
+                continue
+
+            if statement_start:
+                chained = string in ("elif", "else")
+                elifs[indent] = elifs.get(indent, 0) + 1 if chained else 0
+                statement_start = False
+            if string in _OPENERS and kind == tokenize.OP:
+                runs[-1] += 1
+                runs.append(0)
+            elif string in _CLOSERS and kind == tokenize.OP and len(runs) > 1:
+                runs.pop()
+            elif string in _SEPARATORS and kind == tokenize.OP:
+                runs[-1] = 0
+            else:
+                runs[-1] += 1 + _field_length(kind, string)
+
+            depth = sum(runs) + len(runs) + indent + sum(elifs.values())
+            if depth > MAX_NESTING:
+                row, column = token.start
+                return starts[row - 1] + column if row <= len(starts) else 0
+    except (tokenize.TokenError, SyntaxError):
+        # Not valid Python: libcst says so itself, and what the tokens up
+        # to here nest is within the limit.
+        return None
+    return None
+
+
+def _field_length(kind: int, string: str) -> int:
+    """For an f-string token, the longest `{...}` in it; 0 for anything else."""
+    if kind != tokenize.STRING:
+        return 0
+    prefix = string[: len(string) - len(string.lstrip("rRbBuUfF"))]
+    if "f" not in prefix.lower():
+        return 0
+    longest = depth = opened = 0
+
+    for index, character in enumerate(string):
+        if character == "{":
+            if depth == 0:
+                opened = index
+            depth += 1
+        elif character == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                longest = max(longest, index - opened)
+
+    return longest if not depth else max(longest, len(string) - opened)
 
 
 @dataclass
@@ -239,6 +433,10 @@ def check(before: str, after: str, migration: Migration) -> str:
     try:
         expected = _Moved(migration).visit(ast.parse(before))
         actual = ast.parse(after)
+        same = ast.dump(expected) == ast.dump(actual)
     except SyntaxError as error:
         return f"does not parse as Python after the edit ({error.msg})"
-    return "" if ast.dump(expected) == ast.dump(actual) else "the syntax tree differs"
+    except (RecursionError, MemoryError):
+        # CPython's parser and the tree walk refuse what nests too deeply.
+        return "nests too deeply for Python's own parser to compare the trees"
+    return "" if same else "the syntax tree differs"

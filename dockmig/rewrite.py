@@ -10,7 +10,10 @@
    that fails blocks the whole run.
 3. **Write.** Only when nothing blocks: every file is written to a temporary
    file beside it, synced and renamed over the original (mode kept); if one
-   write fails, the files already written get their old bytes back.
+   write fails, the files already written get their old bytes back. The
+   deploy configs go last, so that after a kill they still name the old
+   registry and a rerun finishes the move; the rerun also removes the
+   temporary files the killed run left.
 
 Nothing here prints: the command renders the plan (`diff`, `summary`).
 """
@@ -41,6 +44,10 @@ _HOST = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$"
 )
 _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The temporary file `_atomic_write` makes beside FILE: `.FILE.<8 chars>.dockmig`
+# (tempfile.mkstemp's random part). A kill before its rename leaves it behind.
+TEMPORARY_SUFFIX = ".dockmig"
+_TEMPORARY = r"\.{name}\.[a-z0-9_]{{8}}" + re.escape(TEMPORARY_SUFFIX)
 _DOCKERFILE = re.compile(
     r"^(?:Dockerfile|Containerfile)(?:[.-].*)?$|\.(?:dockerfile|containerfile)$",
     re.IGNORECASE,
@@ -69,6 +76,8 @@ class Change:
     after: str
     secret_lines_before: set[int] = field(default_factory=set)
     secret_lines_after: set[int] = field(default_factory=set)
+    # Written in this order (then by path): see `_write_stage`.
+    stage: int = 0
 
 
 @dataclass
@@ -79,6 +88,8 @@ class Plan:
     notes: list[Note] = field(default_factory=list)
     files_read: int = 0
     files_parsed: int = 0
+    # Temporary files an interrupted --write left beside the files planned.
+    leftovers: list[Path] = field(default_factory=list)
 
     @property
     def blocked(self) -> bool:
@@ -205,6 +216,8 @@ def plan(options: Options) -> Plan:
         outcomes[relative] = (kind, outcome, root / relative, True)
 
     _verify(dp, migration, moving, outcomes, expected)
+    _find_leftovers(result, [path for _k, _o, path, _w in outcomes.values()])
+    base = dp.files[0].display
     for relative, (kind, outcome, path, writable) in sorted(outcomes.items()):
         result.notes.extend(outcome.notes)
         after = outcome.result if outcome.result is not None else outcome.text
@@ -238,9 +251,68 @@ def plan(options: Options) -> Plan:
                 after,
                 set(outcome.secret_lines_before),
                 set(outcome.secret_lines_after),
+                _write_stage(kind, relative == base),
             )
         )
     return result
+
+
+def _write_stage(kind: str, base_config: bool) -> int:
+    """When a file is written: every other file first, the deploy configs last.
+
+    A rerun after a kill takes the hosts to move from the deploy config
+    (`_moving`), so the config must name the old registry until every other
+    file has moved; the base config, which every target reads, goes last.
+    """
+    if kind != "deploy":
+        return 1 if kind == "secrets" else 0
+    return 3 if base_config else 2
+
+
+def _find_leftovers(result: Plan, paths: list[Path]) -> None:
+    """Note (and keep for `write` to remove) temporaries a killed run left.
+
+    Only names of `_atomic_write`'s own pattern beside a file this run
+    plans for: a kill before the rename leaves that file old, so the rerun
+    plans it again and finds its temporary.
+    """
+    listings: dict[Path, list[str]] = {}
+
+    for path in sorted(set(paths)):
+        folder = path.parent
+        if folder not in listings:
+            try:
+                listings[folder] = sorted(os.listdir(folder))
+            except OSError:
+                listings[folder] = []
+        pattern = re.compile(_TEMPORARY.format(name=re.escape(path.name)))
+        for name in listings[folder]:
+            candidate = folder / name
+            if not pattern.fullmatch(name) or candidate in result.leftovers:
+                continue
+            try:
+                regular = stat.S_ISREG(candidate.lstat().st_mode)
+            except OSError:
+                continue
+            if not regular:
+                continue
+            result.leftovers.append(candidate)
+            result.notes.append(
+                Note(
+                    _display(result.root, candidate),
+                    0,
+                    0,
+                    "a temporary file left by an interrupted `rewrite-registry "
+                    "--write`; --write removes it",
+                )
+            )
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _current_servers(
@@ -252,21 +324,23 @@ def _current_servers(
     for target in dp.targets:
         broken = next((f for f in target.files if f.tree.error), None)
         if broken is not None and target.readable:
-            notes.append(
+            offset = broken.tree.error_at
+            _add_once(
+                notes,
                 Note(
                     broken.display,
-                    1,
-                    1,
+                    spans.line_number(broken.text, offset),
+                    spans.column_number(broken.text, offset),
                     f"cannot be read as YAML ({broken.tree.error}); fix it first",
                     blocking=True,
-                )
+                ),
             )
             target.readable = False
             servers[target.destination] = None
             continue
         if not target.readable:
             env = deploy_yaml.environment(environ, target.destination)
-            notes.append(_unreadable(target, env))
+            _add_once(notes, _unreadable(target, env, deploy_yaml))
             servers[target.destination] = None
             continue
         server = deploy_yaml.current_server(target)
@@ -278,18 +352,36 @@ def _current_servers(
     return servers
 
 
-def _unreadable(target: Any, environ: Mapping[str, str]) -> Note:
+def _add_once(notes: list[Note], note: Note) -> None:
+    # The base file belongs to every target: its problem is told once.
+    if note not in notes:
+        notes.append(note)
+
+
+def _unreadable(target: Any, environ: Mapping[str, str], deploy_yaml: Any) -> Note:
+    """The reader's own finding, at its place, for the file that does not load."""
     for deploy_file in target.files:
         doc = document.parse(deploy_file.text, deploy_file.display, environ)
-        for finding in doc.findings:
-            if finding.kamal_rejects:
-                return Note(
-                    deploy_file.display,
-                    finding.line,
-                    finding.column,
-                    f"cannot be read ({finding.message}); fix it first",
-                    blocking=True,
-                )
+        failure = deploy_yaml.load_failure(doc)
+        if failure is not None:
+            mark, message = failure
+            return Note(
+                deploy_file.display,
+                mark.line,
+                mark.column,
+                f"cannot be read ({message}); fix it first",
+                blocking=True,
+            )
+        if not isinstance(doc.data, dict):
+            # Empty, comment-only, a list or a scalar: Kamal's loader crashes.
+            return Note(
+                deploy_file.display,
+                1,
+                1,
+                "is not a mapping Kamal can load (it needs top-level keys such as "
+                "service and image); fix it first",
+                blocking=True,
+            )
 
     return Note(
         target.files[-1].display,
@@ -779,10 +871,12 @@ def write(result: Plan) -> list[str]:
         raise DockmigError("the plan has blocking notes; nothing was written")
     for change in result.changes:
         _unchanged_since_read(change)
+    _remove_leftovers(result)
 
     written: list[tuple[Change, bytes | None, list[Path]]] = []
+    ordered = sorted(result.changes, key=lambda c: (c.stage, c.display))
     try:
-        for change in result.changes:
+        for change in ordered:
             created = _make_folders(change.path.parent, result.root)
             original = change.path.read_bytes() if change.before is not None else None
             written.append((change, original, created))
@@ -794,6 +888,21 @@ def write(result: Plan) -> list[str]:
             f"({error.strerror or error}); every file already written was restored"
         ) from None
     return [change.display for change in result.changes]
+
+
+def _remove_leftovers(result: Plan) -> None:
+    for leftover in result.leftovers:
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise DockmigError(
+                f"cannot remove a temporary file left by an interrupted run "
+                f"({error.strerror or error}); remove it by hand",
+                path=_display(result.root, leftover),
+            ) from None
+        logger.info("removed %s, left by an interrupted run", leftover)
 
 
 def _unchanged_since_read(change: Change) -> None:
@@ -837,7 +946,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode)
     handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".dockmig"
+        dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX
     )
 
     try:

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockmig import erb, spans
 from dockmig.codemod import Migration, Outcome
-from dockmig.document import Alias, MarkingComposer
+from dockmig.document import Alias, MarkingComposer, PsychScanner
 from dockmig.yaml11 import resolve_plain
 
 logger = logging.getLogger(__name__)
@@ -83,6 +83,8 @@ class Tree:
     root: Node | None
     alias_sites: dict[str, list[int]] = field(default_factory=dict)
     error: str | None = None
+    # Source offset of what `error` is about.
+    error_at: int = 0
 
     # --- offsets
 
@@ -271,14 +273,12 @@ class Tree:
                 yield from self.sequences(item)
 
 
-def compose(
-    source: str, environ: Mapping[str, str] | None = None, *, comments: bool = True
-) -> Tree:
+def compose(source: str, environ: Mapping[str, str] | None = None) -> Tree:
     """Compose `source` (rendered as ERB first when `environ` is given).
 
-    Without `comments` the plain scanner is used: it does not collect
-    comments, which no codemod reads from the tree, and is faster on files
-    full of them.
+    Scanned with libyaml's rules for tabs, which Psych (and so Kamal) uses:
+    a file Kamal loads must not be refused here. Comments are not collected;
+    no codemod reads them from the tree, only from the text.
     """
     body = source[1:] if source.startswith("\ufeff") else source
 
@@ -289,14 +289,30 @@ def compose(
 
     if len(body) != len(source):
         rendered = _shifted(rendered, source)
-    yaml = YAML(typ="rt" if comments else "safe", pure=True)
+    yaml = YAML(typ="safe", pure=True)
     yaml.Composer = _SiteComposer
+    yaml.Scanner = PsychScanner
 
     try:
         # Psych's load reads the first document of a stream; so does this.
         root = next(iter(yaml.compose_all(rendered.text)), None)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = (error.problem or "invalid YAML").strip()
+        context = f" ({error.context.strip()})" if error.context else ""
+        offset = rendered.source_offset(mark.index) if mark is not None else 0
+        return Tree(source, rendered, None, error=problem + context, error_at=offset)
     except (YAMLError, RecursionError) as error:
-        return Tree(source, rendered, None, error=str(error).splitlines()[0])
+        # The reader refuses a character (NUL, a control character) with an
+        # offset into the text instead of a mark.
+        position = getattr(error, "position", None)
+        offset = rendered.source_offset(position) if isinstance(position, int) else 0
+        message = (
+            "nesting too deep to parse"
+            if isinstance(error, RecursionError)
+            else str(error).splitlines()[0]
+        )
+        return Tree(source, rendered, None, error=message, error_at=offset)
     sites = getattr(yaml.composer, "sites", {})
 
     return Tree(source, rendered, root, alias_sites=sites)

@@ -29,7 +29,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -482,14 +481,6 @@ def test_tabs_are_read_as_psych_reads_them() -> None:
     assert not disagree, disagree[:3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "rewrite-registry composes with ruamel's own scanner "
-        "(dockmig/yamlspans.py:292), which refuses a tab before a comment that "
-        "Psych and Kamal accept; dockmig.document.PsychScanner reads it as Psych"
-    ),
-)
 def test_a_tab_before_a_comment_does_not_block_a_move(tmp_path: Path) -> None:
     deploy = (
         "service: shop\nservers:\n  - 192.0.2.10\n"

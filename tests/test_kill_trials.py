@@ -165,15 +165,6 @@ def test_a_rerun_after_a_kill_exits_0(
         assert outcome.exit_code == 0, outcome.describe()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "rewrite-registry writes its changes in path order (dockmig/rewrite.py:223 "
-        "in plan(), :834 in write()); once config/deploy.yml names the new "
-        "registry, a rerun takes its old hosts from the config (:184, _moving) "
-        "and leaves the files sorted after config/ on the old registry"
-    ),
-)
 def test_a_rerun_after_a_kill_finishes_the_migration(
     rerun: dict[int, tuple[sandbox.Outcome, Path]], reference: Any
 ) -> None:
@@ -185,14 +176,6 @@ def test_a_rerun_after_a_kill_finishes_the_migration(
     assert not unfinished
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a kill between mkstemp and the rename leaves `.<name>.<random>.dockmig` "
-        "beside the file (dockmig/rewrite.py:888, _atomic_write), and later runs "
-        "neither remove nor mention it"
-    ),
-)
 def test_no_temporary_file_outlives_the_rerun(
     rerun: dict[int, tuple[sandbox.Outcome, Path]], reference: Any
 ) -> None:
@@ -264,7 +247,7 @@ def test_an_immutable_file_stops_the_write_and_every_file_stays_as_it_was(
     require(_chattr_works(tmp_path / "probe"), "chattr +i (root on ext4, e2fsprogs)")
     root = tmp_path / "project"
     before = _project(root)
-    locked = root / "script" / "release"  # written after config/deploy.yml
+    locked = root / "script" / "release"  # written after most other files
     subprocess.run(["chattr", "+i", str(locked)], check=True)
     try:
         completed = _run(root)
