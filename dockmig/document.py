@@ -655,6 +655,13 @@ def _compose(document: Document) -> Node | None:
     return root
 
 
+# What Ruby's Float() takes beyond YAML 1.1's own numbers: `1e3`, `.5`, `0x1A`.
+_RUBY_FLOAT = re.compile(
+    r"\s*[+-]?(?:\d+(?:_\d+)*(?:\.\d+(?:_\d+)*)?|\.\d+(?:_\d+)*)"
+    r"(?:[eE][+-]?\d+(?:_\d+)*)?\s*\Z"
+)
+_RUBY_HEX = re.compile(r"\s*[+-]?0[xX][0-9A-Fa-f]+(?:_[0-9A-Fa-f]+)*\s*\Z")
+
 # What to do about ruamel's scanner and parser messages, in plain words.
 _SYNTAX_HINTS = (
     ("'\\t' that cannot start", "indent with spaces; YAML does not allow tabs there"),
@@ -831,12 +838,36 @@ class _Builder:
         if short.startswith("!ruby/"):
             self._ruby_tag(node, tag, path)
             return value
-        if short in ("!!int", "!!float", "!!bool", "!!null", "!!timestamp"):
+        if short == "!!float":
+            return self._float(node, value, path)
+        if short in ("!!int", "!!bool", "!!null", "!!timestamp"):
             resolved = resolve_plain(value)
             return resolved
         if short == "!!binary":
             return value
         return resolve_plain(value) if node.style is None else value
+
+    def _float(self, node: ScalarNode, value: str, path: KeyPath) -> Any:
+        # Psych types the text as if it were plain, then calls Float() on
+        # the result: `!!float 3` is 3.0, and anything not a number stops
+        # the load (ArgumentError or TypeError).
+        resolved = resolve_plain(value)
+        if isinstance(resolved, (int, float)) and not isinstance(resolved, bool):
+            return float(resolved)
+        if isinstance(resolved, str) and _RUBY_FLOAT.match(resolved):
+            return float(resolved.replace("_", ""))
+        if isinstance(resolved, str) and _RUBY_HEX.match(resolved):
+            return float(int(resolved.replace("_", ""), 16))
+        self._add(
+            node,
+            "yaml-syntax",
+            "the value tagged !!float is not a number, so Kamal's YAML loader stops "
+            "here; write a number or drop the tag",
+            path,
+            severity=Severity.ERROR,
+            kamal_rejects=True,
+        )
+        return value
 
     def _mapping(self, node: MappingNode, path: KeyPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}

@@ -96,3 +96,46 @@ def test_a_colon_libyaml_refuses_is_a_syntax_error_at_that_colon(
     (finding,) = document.parse(text, "config/deploy.yml", {}).findings
     assert finding.rule == "yaml-syntax"
     assert (finding.line, finding.column) == at
+
+
+PSYCH_FLOATS = """
+require "json"
+require "yaml"
+STDIN.read.split("\\0").each do |text|
+  begin
+    puts JSON.generate(["ok", YAML.unsafe_load(text)["x"]])
+  rescue ArgumentError, TypeError
+    puts JSON.generate(["error", nil])
+  end
+end
+"""
+
+
+def test_a_float_tag_makes_what_psych_makes() -> None:
+    import json
+
+    require(shutil.which("ruby") is not None, "ruby (installed by the oracle setup)")
+    values = [
+        "3", '"3"', "1_000", "abc", "yes", "", "0x1A", "2.5", "-7", "1e3", ".5",
+        "5.", "1_0e1_0", "'+1.5E-2'", "0b11", "0o7", "017", "1,000", "12:30",
+        "1__0", "'0x1_f'", "1e",
+    ]  # fmt: skip
+    texts = [f"x: !!float {value}\n" for value in values]
+    completed = subprocess.run(
+        ["ruby", "-e", PSYCH_FLOATS],
+        input="\0".join(texts),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for text, line in zip(texts, completed.stdout.splitlines(), strict=True):
+        kind, expected = json.loads(line)
+        parsed = document.parse(text, "config/deploy.yml", {})
+        refused = [f for f in parsed.findings if f.kamal_rejects]
+        if kind == "ok":
+            assert not refused, text
+            assert parsed.data == {"x": expected}
+            assert isinstance(parsed.data["x"], float), text
+        else:
+            assert refused, text
