@@ -15,7 +15,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,6 +215,7 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
     parsed: bool = False
     suppressions: dict[int, set[str]] = field(default_factory=dict)
+    suppression_comments: list[Suppression] = field(default_factory=list)
     # Why dockmig cannot tell what Kamal does with this file, when it cannot.
     undecided: str | None = None
     _line_starts: list[int] = field(default_factory=list)
@@ -368,7 +369,7 @@ def parse(source: str, display: str, environ: Mapping[str, str]) -> Document:
     if offset:
         rendered = _shift(rendered, source, offset)
     document = Document(path=display, source=source, rendered=rendered)
-    document.suppressions = suppressions_in(source)
+    _suppress(document, [])
 
     for problem in rendered.problems:
         document.findings.append(
@@ -389,6 +390,8 @@ def parse(source: str, display: str, environ: Mapping[str, str]) -> Document:
 
     before = len(document.findings)
     root = _compose(document)
+    if root is not None:
+        _suppress(document, _value_spans(document, root))
     if root is None:
         # An empty or comment-only file is valid YAML that loads as nothing.
         document.parsed = len(document.findings) == before
@@ -560,36 +563,105 @@ def _shift(rendered: erb.Rendered, source: str, offset: int) -> erb.Rendered:
     return shifted
 
 
-def suppression_ids(source: str) -> Iterator[tuple[int, int, str]]:
-    """(line, column, rule ID) of every ID written in an ignore comment."""
-    for number, line in enumerate(source.splitlines(), start=1):
-        match = _SUPPRESSION.search(line)
-        if match is None:
+@dataclass(frozen=True)
+class Suppression:
+    """One rule ID written in a `# dockmig: ignore[...]` comment."""
+
+    line: int  # where the comment is
+    column: int  # where the ID is
+    rule: str
+    covers: int  # the line whose findings it silences
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def find_suppressions(
+    source: str, values: Iterable[tuple[int, int]] = ()
+) -> list[Suppression]:
+    """Every ID in an ignore comment of `source`, outside the `values` spans.
+
+    `values` are the (start, end) offsets of what the file's reader took as
+    values (quoted strings, block scalars, dotenv values): text there that
+    looks like an ignore comment is data, and must not silence anything. A
+    comment covers its own line, or when it stands alone on its line, the
+    next line that is not blank. Lines end at LF, CRLF or CR, as everywhere
+    else positions are counted.
+    """
+    starts = [0] + [m.end() for m in _LINE_BREAK.finditer(source)]
+    spans = sorted(values)
+    span_starts = [start for start, _end in spans]
+    found: list[Suppression] = []
+
+    for match in _SUPPRESSION.finditer(source):
+        at = match.start()
+        inside = bisect.bisect_right(span_starts, at) - 1
+        if inside >= 0 and spans[inside][1] > at:
             continue
-        start = match.start(1)
+        line = bisect.bisect_right(starts, at)
+        covers = line
+        if not source[starts[line - 1] : at].strip():
+            covers = _next_written_line(source, starts, line)
+        offset = match.start(1)
         for part in match.group(1).split(","):
             name = part.strip()
             if name:
-                yield number, start + part.index(name) + 1, name
-            start += len(part) + 1
+                column = offset + part.index(name) - starts[line - 1] + 1
+                found.append(Suppression(line, column, name, covers))
+            offset += len(part) + 1
+    return found
 
 
-def suppressions_in(source: str) -> dict[int, set[str]]:
-    """`# dockmig: ignore[ID]` on a line, or alone on the line above it."""
+def _next_written_line(source: str, starts: list[int], line: int) -> int:
+    target = line + 1
+    while target <= len(starts):
+        end = starts[target] if target < len(starts) else len(source)
+        if source[starts[target - 1] : end].strip():
+            break
+        target += 1
+    return target
+
+
+def _suppress(document: Document, values: list[tuple[int, int]]) -> None:
+    document.suppression_comments = find_suppressions(document.source, values)
+    document.suppressions = suppressions_by_line(document.suppression_comments)
+
+
+def suppressions_by_line(found: Iterable[Suppression]) -> dict[int, set[str]]:
     result: dict[int, set[str]] = {}
-    lines = source.splitlines()
-    for number, line in enumerate(lines, start=1):
-        match = _SUPPRESSION.search(line)
-        if match is None:
-            continue
-        ids = {part.strip() for part in match.group(1).split(",") if part.strip()}
-        target = number
-        if line.lstrip().startswith("#"):
-            target = number + 1
-            while target <= len(lines) and not lines[target - 1].strip():
-                target += 1
-        result.setdefault(target, set()).update(ids)
+    for suppression in found:
+        result.setdefault(suppression.covers, set()).add(suppression.rule)
     return result
+
+
+def _value_spans(document: Document, root: Node) -> list[tuple[int, int]]:
+    """Where each scalar of the file is written, in offsets of its source."""
+    rendered: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        node = getattr(node, "alias_of", node)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            start = node.start_mark.index
+            if node.style in ("|", ">"):
+                # The header line (`|-  # comment`) may hold a real comment.
+                newline = document.rendered.text.find("\n", start)
+                start = newline if newline >= 0 else start
+            rendered.append((start, node.end_mark.index))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+    return [
+        (document.rendered.source_offset(start), document.rendered.source_offset(end))
+        for start, end in rendered
+        if end > start
+    ]
 
 
 def _compose(document: Document) -> Node | None:

@@ -198,6 +198,7 @@ class _Reader:
         self.sources: dict[str, str] = {}
         self.documents: dict[tuple[str, str | None], document.Document] = {}
         self.secrets: dict[str, kamal_secrets.SecretsFile] = {}
+        self.secret_texts: dict[str, str] = {}
 
     def environment(self, destination: str | None) -> dict[str, str]:
         environ = dict(self.environ)
@@ -232,7 +233,18 @@ class _Reader:
                 return None
             text = document.read_text(path, display)
             self.secrets[display] = kamal_secrets.parse_secrets(text, display)
+            self.secret_texts[display] = text
         return self.secrets[display]
+
+    def secrets_suppressions(self) -> dict[str, list[document.Suppression]]:
+        """Ignore comments of each secrets file read; values do not count."""
+        return {
+            path: document.find_suppressions(
+                self.secret_texts[path],
+                [entry.span for entry in secrets_file.entries],
+            )
+            for path, secrets_file in self.secrets.items()
+        }
 
 
 def lint(
@@ -408,10 +420,8 @@ def _apply_settings(
     suppressions: dict[str, dict[int, set[str]]] = {
         doc.path: doc.suppressions for doc in reader.documents.values()
     }
-    for secrets_file in reader.secrets.values():
-        suppressions.setdefault(
-            secrets_file.path, _secrets_suppressions(reader, secrets_file)
-        )
+    for path, found in reader.secrets_suppressions().items():
+        suppressions.setdefault(path, document.suppressions_by_line(found))
     findings = findings + list(_unknown_suppressions(reader))
 
     kept = []
@@ -432,41 +442,29 @@ def _apply_settings(
 
 
 def _unknown_suppressions(reader: _Reader) -> Iterator[Finding]:
-    sources = dict(reader.sources)
-    for secrets_file in reader.secrets.values():
-        if secrets_file.path not in sources:
-            sources[secrets_file.path] = _secrets_text(reader, secrets_file)
+    comments: dict[str, list[document.Suppression]] = {}
+    for doc in reader.documents.values():
+        comments.setdefault(doc.path, doc.suppression_comments)
+    for path, found in reader.secrets_suppressions().items():
+        comments.setdefault(path, found)
     known = rules.by_id()
     rule = known["unknown-suppression"]
 
-    for path, source in sorted(sources.items()):
-        for line, column, name in document.suppression_ids(source):
-            if name in known:
+    for path, found in sorted(comments.items()):
+        for suppression in found:
+            if suppression.rule in known:
                 continue
-            close = difflib.get_close_matches(name, list(known), n=1)
+            close = difflib.get_close_matches(suppression.rule, list(known), n=1)
             hint = (
                 f"did you mean {close[0]}?" if close else "`dockmig rules` lists them"
             )
             yield Finding(
                 rule=rule.id,
                 severity=rule.severity,
-                mark=Mark(path, line, column),
-                message=f"ignore comment names {name!r}, which is no dockmig rule, "
-                f"so it suppresses nothing; {hint}",
+                mark=Mark(path, suppression.line, suppression.column),
+                message=f"ignore comment names {suppression.rule!r}, which is no "
+                f"dockmig rule, so it suppresses nothing; {hint}",
             )
-
-
-def _secrets_text(reader: _Reader, secrets_file: kamal_secrets.SecretsFile) -> str:
-    try:
-        return (reader.project.root / secrets_file.path).read_text("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def _secrets_suppressions(
-    reader: _Reader, secrets_file: kamal_secrets.SecretsFile
-) -> dict[int, set[str]]:
-    return document.suppressions_in(_secrets_text(reader, secrets_file))
 
 
 def _verdict(

@@ -125,6 +125,40 @@ def test_suppression_comment_covers_its_line_or_the_next() -> None:
     assert doc.suppressions == {1: {"x", "y"}, 4: {"z"}}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'a: "x # dockmig: ignore[schema]"\n',
+        "a: 'x #dockmig:ignore[schema]'\n",
+        "a: |\n  echo # dockmig: ignore[schema]\n",
+        'a: [q, "# dockmig: ignore[schema]"]\n',
+        "a: x#dockmig:ignore[schema]\n",
+    ],
+)
+def test_ignore_text_inside_a_value_is_data_not_a_comment(text: str) -> None:
+    doc = parse(text)
+    assert doc.parsed
+    assert doc.suppressions == {}
+    assert doc.suppression_comments == []
+
+
+def test_every_ignore_comment_counts_and_lines_end_only_at_line_breaks() -> None:
+    # A form feed or U+2028 inside a line is no line break to the reader.
+    text = (
+        "a: |  # dockmig: ignore[x]\n  text\n"
+        "b: 1 # note \f\u2028 # dockmig: ignore[y] # dockmig: ignore[z]\n"
+    )
+    doc = parse(text)
+    assert doc.suppressions == {1: {"x"}, 3: {"y", "z"}}
+    first, _text, third = text.split("\n")[:3]
+    columns = [(c.line, c.column, c.rule) for c in doc.suppression_comments]
+    assert columns == [
+        (1, first.index("[x]") + 2, "x"),
+        (3, third.index("[y]") + 2, "y"),
+        (3, third.index("[z]") + 2, "z"),
+    ]
+
+
 def test_empty_file_parses_to_nothing() -> None:
     doc = parse("# only a comment\n")
     assert doc.parsed and doc.data is None
