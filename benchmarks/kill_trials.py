@@ -1,26 +1,31 @@
 """SIGKILL `dockmig rewrite-registry --write` at random moments; count what survives.
 
-    python benchmarks/kill_trials.py [--trials 200] [--seed N] [--files N]
+    python benchmarks/kill_trials.py [--trials 200] [--seed N] [--results]
 
 A generated project of many files naming Kamal's local registry is moved to
 `registry.example.com`. Each trial copies it, starts the command as a fresh
 process, kills it (SIGKILL, the whole process group) after a random delay,
 and then checks every file: its bytes must be exactly the old ones or
 exactly the new ones, never anything in between. Then the same command runs
-again, unkilled, and must finish the migration: every file new.
+again, unkilled, and must finish the migration: every file new, and no
+temporary file of the killed run left.
 
 Most of a run is planning, and the writes come at its end, so a uniform
 delay would mostly kill before anything is written. The delays are drawn
 from a window around the writes instead (found by calibration runs, from the
 files' modification times), and a fifth of them from the whole run.
 
-Prints a summary; `tests/test_kill_trials.py` runs a short version in CI.
+Prints a summary; with `--results` also writes it to
+benchmarks/results/kill-<date>.md. `tests/test_kill_trials.py` runs a short
+version in CI.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import platform
 import random
 import shutil
 import signal
@@ -57,7 +62,10 @@ def write_project(root: Path, extra_files: int = 12) -> None:
             f"registry:\n  server: {OLD}\nbuilder:\n  arch: amd64\n"
             "env:\n  secret:\n    - RAILS_MASTER_KEY\n"
         ),
-        "config/deploy.production.yml": "servers:\n  web:\n    - 192.0.2.30\n",
+        # A destination that repeats the registry: written before the base.
+        "config/deploy.production.yml": (
+            f"servers:\n  web:\n    - 192.0.2.30\nregistry:\n  server: {OLD}\n"
+        ),
         "config/deploy.staging.yml": "servers:\n  web:\n    - 192.0.2.20\n",
         ".kamal/secrets-common": "RAILS_MASTER_KEY=$RAILS_MASTER_KEY\n",
         "Dockerfile": f"FROM {OLD}/base:1\nCOPY . /app\n",
@@ -232,6 +240,7 @@ class Trial:
     rerun_exit: int
     rerun_complete: bool
     stale_after_rerun: list[str]
+    leftovers_after_rerun: list[str] = field(default_factory=list)
 
 
 def trial(work: Path, index: int, ref: Reference, delay: float) -> Trial:
@@ -251,6 +260,7 @@ def trial(work: Path, index: int, ref: Reference, delay: float) -> Trial:
         rerun_exit=again.returncode,
         rerun_complete=after.state == "complete",
         stale_after_rerun=after.old,
+        leftovers_after_rerun=after.leftovers,
     )
 
 
@@ -290,6 +300,7 @@ def summary(results: list[Trial], timing: dict[str, float], seed: int) -> list[s
     incomplete = [r for r in results if not r.rerun_complete]
     failed_rerun = [r for r in results if r.rerun_exit != 0]
     leftovers = [r for r in results if r.leftovers]
+    outlived = [r for r in results if r.leftovers_after_rerun]
     lines = [
         f"{len(results)} trials (seed {seed}); an unkilled run takes "
         f"{timing['run'] * 1000:.0f} ms, its writes fall between "
@@ -303,6 +314,7 @@ def summary(results: list[Trial], timing: dict[str, float], seed: int) -> list[s
         f"- rerun exit code not 0: {len(failed_rerun)} trials",
         f"- rerun did not finish the migration: {len(incomplete)} trials",
         f"- temporary files left behind by the kill: {len(leftovers)} trials",
+        f"- temporary files still there after the rerun: {len(outlived)} trials",
     ]
     for result in incomplete[:5]:
         lines.append(
@@ -318,11 +330,47 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument(
+        "--results",
+        action="store_true",
+        help="also write the summary to benchmarks/results/kill-<date>.md",
+    )
     args = parser.parse_args()
     results, timing = run(args.trials, args.seed)
-    print("\n".join(summary(results, timing, args.seed)))
-    broken = any(r.partial for r in results)
-    sys.exit(1 if broken else 0)
+    lines = summary(results, timing, args.seed)
+    print("\n".join(lines))
+
+    if args.results:
+        out = write_results(lines, args.trials)
+        print(f"written to {out.relative_to(REPO)}")
+    failed = any(
+        r.partial or r.rerun_exit or not r.rerun_complete or r.leftovers_after_rerun
+        for r in results
+    )
+    sys.exit(1 if failed else 0)
+
+
+def write_results(lines: list[str], trials: int) -> Path:
+    today = dt.date.today().isoformat()
+    machine = (
+        f"Machine: {platform.machine()}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, {os.cpu_count()} cores; load average "
+        f"{os.getloadavg()[0]:.1f} at the end."
+    )
+    header = [
+        f"# rewrite-registry kill trials, {today}",
+        "",
+        machine,
+        f"Command: `python benchmarks/kill_trials.py --trials {trials} --results`; "
+        f"each trial SIGKILLs `dockmig {' '.join(COMMAND)}` once, then runs it "
+        "again unkilled.",
+        "",
+    ]
+    folder = REPO / "benchmarks" / "results"
+    folder.mkdir(exist_ok=True)
+    out = folder / f"kill-{today}.md"
+    out.write_text("\n".join(header + lines) + "\n", encoding="utf-8")
+    return out
 
 
 if __name__ == "__main__":
