@@ -149,8 +149,3 @@ def replace_images(
     pieces.append(text[position:])
 
     return "".join(pieces)
-
-
-def contains_any(data: bytes, hosts: Iterable[bytes]) -> bool:
-    """The cheap test every file goes through before anything parses it."""
-    return any(host in data for host in hosts)
