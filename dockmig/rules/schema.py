@@ -36,6 +36,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from dockmig import bundled, fastschema
+from dockmig.erb import PLACEHOLDER_PREFIX
 from dockmig.findings import Severity, format_path
 from dockmig.yaml11 import Symbol, ruby_type_name
 
@@ -186,7 +187,7 @@ def _translate(
         return
     if kind == "type":
         wanted = _type_words(expected if isinstance(expected, list) else [expected])
-        found = ruby_type_name(value)
+        found = _found(value)
         yield path, f"{where} should be {wanted}, found {found}", "value"
         return
     if kind == "enum":
@@ -228,6 +229,12 @@ def _translate(
         yield path, f"{where}: {error.message}", "key"
         return
     yield path, f"{where}: {error.message}", "value"
+
+
+def _found(value: Any) -> str:
+    if isinstance(value, str) and PLACEHOLDER_PREFIX in value:
+        return "the output of ERB that dockmig does not run"
+    return ruby_type_name(value)
 
 
 def _type_words(types: list[str]) -> str:
@@ -278,7 +285,7 @@ def _best_branch(
         wanted = _type_words(list(dict.fromkeys(types)))
         yield (
             path,
-            f"{where} should be {wanted}, found {ruby_type_name(error.instance)}",
+            f"{where} should be {wanted}, found {_found(error.instance)}",
             "value",
         )
         return
