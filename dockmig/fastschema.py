@@ -252,6 +252,8 @@ def _sized(kind: type[Sized], compare: Callable[[int, int], bool]) -> Any:
 
 
 def _bound(compare: Callable[[Any, Any], bool]) -> Any:
+    # Written as jsonschema tests the bound (fail when `number < limit`, ...),
+    # so that NaN passes as it does there.
     def keyword(_check: _Check, value: Any, instance: Any, _schema: Any) -> bool:
         return not _number(instance) or compare(instance, value)
 
@@ -314,10 +316,10 @@ _KEYWORDS: dict[str, Callable[[_Check, Any, Any, Any], bool]] = {
     "minLength": _sized(str, lambda size, limit: size >= limit),
     "maxLength": _sized(str, lambda size, limit: size <= limit),
     "pattern": _pattern,
-    "minimum": _bound(lambda number, limit: number >= limit),
-    "maximum": _bound(lambda number, limit: number <= limit),
-    "exclusiveMinimum": _bound(lambda number, limit: number > limit),
-    "exclusiveMaximum": _bound(lambda number, limit: number < limit),
+    "minimum": _bound(lambda number, limit: not number < limit),
+    "maximum": _bound(lambda number, limit: not number > limit),
+    "exclusiveMinimum": _bound(lambda number, limit: not number <= limit),
+    "exclusiveMaximum": _bound(lambda number, limit: not number >= limit),
     "const": _const,
     "enum": _enum,
     "not": _not,

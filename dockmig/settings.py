@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,20 @@ def _validate(data: Any, doc: document.Document) -> None:
     )
 
 
+def _finite(doc: document.Document, path: tuple[str, ...], value: Any) -> float:
+    # YAML's .nan and .inf are numbers to JSON Schema, but no time limit.
+    number = float(value)
+    if math.isfinite(number):
+        return number
+    mark = doc.position(path)
+    raise DockmigError(
+        f"{'/'.join(path)} must be a finite number, not {value!r}",
+        path=FILENAME,
+        line=mark.value.line if mark else 1,
+        column=mark.value.column if mark else 1,
+    )
+
+
 def _from_data(data: dict[str, Any], path: Path, doc: document.Document) -> Settings:
     settings = Settings(path=path)
     registry = data.get("registry", {})
@@ -135,14 +150,18 @@ def _from_data(data: dict[str, Any], path: Path, doc: document.Document) -> Sett
     settings.volumes = list(data.get("volumes", []))
     backup = data.get("backup", {})
     settings.backup_dir = backup.get("dir", settings.backup_dir)
-    settings.backup_max_age_hours = backup.get("max_age_hours", 24.0)
+    settings.backup_max_age_hours = _finite(
+        doc, ("backup", "max_age_hours"), backup.get("max_age_hours", 24.0)
+    )
     settings.backup_helper_image = backup.get("helper_image")
     if "cache_limit" in data.get("buildkit", {}):
         settings.cache_limit_bytes = parse_size(data["buildkit"]["cache_limit"])
     if "min_free" in data.get("disk", {}):
         settings.min_free_bytes = parse_size(data["disk"]["min_free"])
     doctor = data.get("doctor", {})
-    settings.deadline = float(doctor.get("deadline", settings.deadline))
+    settings.deadline = _finite(
+        doc, ("doctor", "deadline"), doctor.get("deadline", settings.deadline)
+    )
     settings.dns_server = doctor.get("dns_server")
 
     lint = data.get("lint", {})

@@ -90,6 +90,7 @@ _SCALARS = st.one_of(
     st.integers(-(2**40), 2**40),
     st.floats(allow_nan=False),
     st.sampled_from([0, 1, 1.0, 0.0, 5.0, 65535, 65536, -1, True, False]),
+    st.sampled_from([float("nan"), float("inf"), float("-inf")]),
     st.text(max_size=12),
     st.sampled_from(
         [

@@ -57,6 +57,8 @@ def test_sizes_and_rule_levels_are_parsed(tmp_path: Path) -> None:
         ("volumes: falkordb_data\n", ":1:"),
         ("registry:\n  expected_ip: 203.0.113.999\n", ":2:"),
         ("doctor:\n  deadline: -1\n", ":2:"),
+        ("doctor:\n  deadline: .nan\n", ":2:13"),
+        ("backup:\n  max_age_hours: .inf\n", ":2:18"),
         ("lint:\n  rules:\n    x: loud\n", ":3:"),
         ("lint:\n  rules:\n    local-registy: 'off'\n", ":3:5"),
         ("registry: [\n", ":2:"),
