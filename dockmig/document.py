@@ -98,6 +98,27 @@ class PsychScanner(Scanner):
             return True
         return super().check_value()
 
+    def scan_directive(self) -> Any:
+        # libyaml knows two directives and names of letters, digits, - and _;
+        # ruamel skips any other `%...` line, so `%sbuilder:` loaded there.
+        peek = self.reader.peek
+        start_mark = self.reader.get_mark()
+        length = 0
+        while peek(1 + length).isascii() and (
+            peek(1 + length).isalnum() or peek(1 + length) in "-_"
+        ):
+            length += 1
+        name = self.reader.prefix(1 + length)[1:]
+        if not length or peek(1 + length) not in "\0 \t" + _LINE_ENDS:
+            problem = "found unexpected non-alphabetical character"
+        elif name not in ("YAML", "TAG"):
+            problem = "found unknown directive name"
+        else:
+            return super().scan_directive()
+        raise ScannerError(
+            "while scanning a directive", start_mark, problem, start_mark
+        )
+
     def fetch_value(self) -> Any:
         if self.flow_level:
             # A ':' where a key should begin (`{:a}`, `{x: 1, :a}`) is no node
@@ -684,6 +705,7 @@ def _compose(document: Document) -> Node | None:
             mark = error.context_mark
         where = document.mark_rendered(mark.index) if mark else document.mark_at(0)
         said = f" ({context})" if context else ""
+        hint = _syntax_hint(f"{problem} {context}")
         opened = error.context_mark
         if opened is not None and mark is not opened and "expected ','" in problem:
             start = document.mark_rendered(opened.index)
@@ -693,7 +715,7 @@ def _compose(document: Document) -> Node | None:
                 rule="yaml-syntax",
                 severity=Severity.ERROR,
                 mark=where,
-                message=f"YAML syntax error: {problem}{said}{_syntax_hint(problem)}",
+                message=f"YAML syntax error: {problem}{said}{hint}",
                 kamal_rejects=True,
                 uncertain=document.rendered.has_erb
                 and bool(document.rendered.effectful),
@@ -773,6 +795,11 @@ _SYNTAX_HINTS = (
     (
         "cannot start any token",
         "a value that starts with @, ` or % must be quoted",
+    ),
+    (
+        "directive",
+        "a line that starts with % is a YAML directive (only %YAML and %TAG "
+        "exist); quote or indent text that starts with %",
     ),
     (
         "found unexpected ':'",

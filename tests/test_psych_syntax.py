@@ -139,3 +139,21 @@ def test_a_float_tag_makes_what_psych_makes() -> None:
             assert isinstance(parsed.data["x"], float), text
         else:
             assert refused, text
+
+
+def test_directives_read_as_psych_reads_them() -> None:
+    texts = [
+        "%YAML 1.1\n---\na: 1\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "%TAG !e! tag:example.com,2000:\n---\na: !e!x 1\n",
+        "%FOO bar\n---\na: 1\n",
+        "%sbuilder:\n",
+        "%my-dir\n---\na: 1\n",
+        "%\n---\na: 1\n",
+        "a: 1\n%x\n",
+        "a: '%x'\n",
+    ]
+    assert not disagreements(texts)
+    (finding,) = document.parse("%sbuilder:\n", "config/deploy.yml", {}).findings
+    assert (finding.line, finding.column) == (1, 1)
+    assert "starts with %" in finding.message
