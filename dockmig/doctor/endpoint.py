@@ -100,7 +100,12 @@ def read_context(config: Path, name: str) -> dict[str, Any] | None:
             f"recreate it: docker context rm {name} && docker context create {name} …",
         ) from None
 
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise EndpointError(
+            f"context {name!r} is unreadable ({path}: not a JSON object)",
+            f"recreate it: docker context rm {name} && docker context create {name} …",
+        )
+    return data
 
 
 def list_contexts(config: Path) -> dict[str, str]:

@@ -134,3 +134,16 @@ def test_unreadable_config_json_is_an_endpoint_error(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(EndpointError, match=r"config\.json cannot be read"):
         resolve({"DOCKER_CONFIG": str(tmp_path)})
+
+
+@pytest.mark.parametrize("meta", ["[]", "{not json", '"text"'])
+def test_a_context_whose_meta_is_no_object_is_unreadable_not_missing(
+    tmp_path: Path, meta: str
+) -> None:
+    from dockmig.doctor.endpoint import context_dir
+
+    folder = tmp_path / "contexts" / "meta" / context_dir("arr")
+    folder.mkdir(parents=True)
+    (folder / "meta.json").write_text(meta)
+    with pytest.raises(EndpointError, match="'arr' is unreadable"):
+        resolve({"DOCKER_CONFIG": str(tmp_path)}, "arr")
