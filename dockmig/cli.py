@@ -188,6 +188,9 @@ def lint_command(
     configure_logging(verbose)
     if fmt is None:
         fmt = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    if select and not split_values(select):
+        # An empty selection would silently mean "every rule".
+        raise click.BadParameter("names no rule", param_hint="--select")
     code = run_guarded(
         lambda: lint_paths(
             list(paths) or [Path(".")],

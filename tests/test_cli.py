@@ -225,3 +225,10 @@ def test_an_unknown_rule_id_is_a_usage_error(args: list[str]) -> None:
     assert "--help" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("value", ["", " , "])
+def test_an_empty_select_is_a_usage_error(value: str) -> None:
+    result = run("lint", "examples/knot", "--select", value)
+    assert result.returncode == 2
+    assert "--select" in result.stderr and result.stdout == ""
