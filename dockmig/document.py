@@ -775,8 +775,9 @@ _SYNTAX_HINTS = (
     ),
     (
         "expected <block end>",
-        "this line is indented differently from the keys or items around it; "
-        "align it with its siblings",
+        "check that this line is indented like the keys or items beside it, "
+        "and that no text follows a closing quote or bracket, and no quote "
+        "above is left open",
     ),
     (
         "did not find expected key",

@@ -72,7 +72,7 @@ def test_syntax_error_is_a_finding_at_the_parser_position() -> None:
         ('service: a\nimage: "b\nservers: [1]\n', (2, 8), "never closed"),
         ("service: a\nimage: 'b\n", (2, 8), "never closed"),
         ("service: a\n  image: b\n", (2, 8), "quote that value"),
-        ("service: a\nenv:\n  clear:\n    A: 1\n   B: 2\n", (5, 4), "align it"),
+        ("service: a\nenv:\n  clear:\n    A: 1\n   B: 2\n", (5, 4), "indented like"),
         ("servers: [a, b\nimage: c\n", (2, 6), "opens at line 1, column 10"),
         ("service: @a\n", (1, 10), "must be quoted"),
         ("a: *x\n", (1, 4), "after its anchor"),
