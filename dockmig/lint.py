@@ -298,11 +298,11 @@ def _target(
 ) -> TargetContext:
     base = reader.deploy_file(proj.config, destination)
     documents = [base]
-    data, positions = _mapping_of(base)
+    data, positions = mapping_of(base)
     if destination is not None:
         overlay = reader.deploy_file(proj.destination_config(destination), destination)
         documents.append(overlay)
-        overlay_data, overlay_positions = _mapping_of(overlay)
+        overlay_data, overlay_positions = mapping_of(overlay)
         if data is not None and overlay_data is not None:
             data, positions = project.deep_merge(
                 data, positions, overlay_data, overlay_positions
@@ -328,7 +328,7 @@ def _target(
     )
 
 
-def _mapping_of(doc: document.Document) -> tuple[Any, dict[tuple[Any, ...], Position]]:
+def mapping_of(doc: document.Document) -> tuple[Any, dict[tuple[Any, ...], Position]]:
     if not doc.parsed:
         return None, {}
     if not isinstance(doc.data, dict):

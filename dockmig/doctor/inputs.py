@@ -24,7 +24,7 @@ from dockmig import document, erb, project, settings
 from dockmig import secrets as kamal_secrets
 from dockmig.errors import DockmigError
 from dockmig.findings import Severity
-from dockmig.lint import TargetContext, _mapping_of
+from dockmig.lint import TargetContext, mapping_of
 
 logger = logging.getLogger(__name__)
 
@@ -285,12 +285,12 @@ def _target(
         environ["KAMAL_DESTINATION"] = destination
 
     documents = [document.load(proj.config_path, proj.config, environ)]
-    data, positions = _mapping_of(documents[0])
+    data, positions = mapping_of(documents[0])
     if destination is not None:
         relative = proj.destination_config(destination)
         overlay = document.load(proj.root / relative, relative, environ)
         documents.append(overlay)
-        overlay_data, overlay_positions = _mapping_of(overlay)
+        overlay_data, overlay_positions = mapping_of(overlay)
         # Kamal loads both files or neither: a destination file that does not
         # load leaves no config, not the base's alone.
         if data is not None and overlay_data is not None:
