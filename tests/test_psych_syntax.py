@@ -39,19 +39,24 @@ ATOMS = [
 FORMS = ["x: [%s]\n", "x: [q, %s]\n", "x: [%s, q]\n", "x: {k: %s}\n", "x: %s\n"]
 
 
-def psych_verdicts(texts: list[str]) -> list[str]:
+def ruby_lines(script: str, texts: list[str]) -> list[str]:
+    """One line of output per text, from `script` run by real Ruby."""
     require(shutil.which("ruby") is not None, "ruby (installed by the oracle setup)")
     completed = subprocess.run(
-        ["ruby", "-e", PSYCH_PARSES],
+        ["ruby", "-e", script],
         input="\0".join(texts),
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    verdicts = completed.stdout.split()
-    assert len(verdicts) == len(texts)
-    return verdicts
+    lines = completed.stdout.splitlines()
+    assert len(lines) == len(texts)
+    return lines
+
+
+def psych_verdicts(texts: list[str]) -> list[str]:
+    return ruby_lines(PSYCH_PARSES, texts)
 
 
 def our_verdict(text: str) -> str:
@@ -114,22 +119,13 @@ end
 def test_a_float_tag_makes_what_psych_makes() -> None:
     import json
 
-    require(shutil.which("ruby") is not None, "ruby (installed by the oracle setup)")
     values = [
         "3", '"3"', "1_000", "abc", "yes", "", "0x1A", "2.5", "-7", "1e3", ".5",
         "5.", "1_0e1_0", "'+1.5E-2'", "0b11", "0o7", "017", "1,000", "12:30",
         "1__0", "'0x1_f'", "1e",
     ]  # fmt: skip
     texts = [f"x: !!float {value}\n" for value in values]
-    completed = subprocess.run(
-        ["ruby", "-e", PSYCH_FLOATS],
-        input="\0".join(texts),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    for text, line in zip(texts, completed.stdout.splitlines(), strict=True):
+    for text, line in zip(texts, ruby_lines(PSYCH_FLOATS, texts), strict=True):
         kind, expected = json.loads(line)
         parsed = document.parse(text, "config/deploy.yml", {})
         refused = [f for f in parsed.findings if f.kamal_rejects]
