@@ -108,11 +108,13 @@ if ! command -v "$dockmig" >/dev/null 2>&1; then
     "run 'dockmig hooks uninstall'" >&2
   exit 1
 fi
-# Kamal runs hooks from the project root.
+# Kamal runs hooks from the project root. The registry checked is the one
+# this deploy pushes to, not the one .dockmig.yml plans to move to.
 if [ -n "${{KAMAL_DESTINATION:-}}" ]; then
-  exec "$dockmig" doctor . --destination "$KAMAL_DESTINATION" --only {HOOKS[name]}
+  exec "$dockmig" doctor . --registry-in-use \
+    --destination "$KAMAL_DESTINATION" --only {HOOKS[name]}
 fi
-exec "$dockmig" doctor . --only {HOOKS[name]}
+exec "$dockmig" doctor . --registry-in-use --only {HOOKS[name]}
 """
 
 

@@ -232,3 +232,11 @@ def test_an_empty_select_is_a_usage_error(value: str) -> None:
     result = run("lint", "examples/knot", "--select", value)
     assert result.returncode == 2
     assert "--select" in result.stderr and result.stdout == ""
+
+
+def test_doctor_refuses_two_registries_to_check() -> None:
+    result = run(
+        "doctor", "examples/knot", "--registry", "127.0.0.1:5000", "--registry-in-use"
+    )
+    assert result.returncode == 2
+    assert "--registry-in-use" in result.stderr and result.stdout == ""

@@ -89,7 +89,9 @@ def test_hook_runs_doctor_for_kamal_s_destination(
     )
     assert result.returncode == 0, result.stderr
     calls = (tmp_path / "calls.log").read_text().splitlines()
-    assert calls == ["doctor . --destination staging --only registry,kamal"]
+    assert calls == [
+        "doctor . --registry-in-use --destination staging --only registry,kamal"
+    ]
 
 
 def test_hook_without_destination_and_failure_stops_kamal(
@@ -102,7 +104,7 @@ def test_hook_without_destination_and_failure_stops_kamal(
     assert result.returncode == 1
     assert (
         tmp_path / "calls.log"
-    ).read_text().strip() == "doctor . --only docker,registry,kamal"
+    ).read_text().strip() == "doctor . --registry-in-use --only docker,registry,kamal"
 
 
 def test_existing_hook_is_kept_called_first_and_restored(
@@ -120,7 +122,7 @@ def test_existing_hook_is_kept_called_first_and_restored(
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "calls.log").read_text().splitlines() == [
         "own hook",
-        "doctor . --only registry,kamal",
+        "doctor . --registry-in-use --only registry,kamal",
     ]
 
     kamal_hooks.uninstall(project)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from dockmig.errors import EXIT_FINDINGS, EXIT_OK, DockmigError
+from dockmig.errors import EXIT_FINDINGS, EXIT_OK, DockmigError, UsageMistake
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,13 @@ def _check_with(function_name: str) -> Any:
     metavar="HOST[:PORT]",
     callback=_check_with("parse_registry_option"),
     help="Registry to check; default: .dockmig.yml, then config/deploy.yml.",
+)
+@click.option(
+    "--registry-in-use",
+    "in_use",
+    is_flag=True,
+    help="Check the registry config/deploy.yml uses now (what `kamal deploy` "
+    "pushes to), not the one .dockmig.yml moves to; the Kamal hooks use this.",
 )
 @click.option(
     "--expect-ip",
@@ -133,6 +140,7 @@ def _check_with(function_name: str) -> Any:
 def doctor_command(
     path: Path | None,
     registry: str | None,
+    in_use: bool,
     expect_ip: str | None,
     username: str | None,
     password_env: str | None,
@@ -160,6 +168,7 @@ def doctor_command(
         lambda: doctor(
             path or Path("."),
             registry=registry,
+            in_use=in_use,
             expect_ip=expect_ip,
             username=username,
             password_env=password_env,
@@ -192,6 +201,7 @@ def doctor(
     root: Path,
     *,
     registry: str | None = None,
+    in_use: bool = False,
     expect_ip: str | None = None,
     username: str | None = None,
     password_env: str | None = None,
@@ -215,9 +225,12 @@ def doctor(
         raise DockmigError("is not a folder", path=str(root))
     # From a subfolder, check the project it belongs to, as lint does.
     root = project.find_root(root)
+    if in_use and registry:
+        raise UsageMistake("--registry and --registry-in-use cannot be combined")
     gathered = inputs.gather(
         root,
         registry=registry,
+        in_use=in_use,
         expect_ip=expect_ip,
         username=username,
         password_env=password_env,

@@ -184,6 +184,7 @@ def gather(
     root: Path,
     *,
     registry: str | None = None,
+    in_use: bool = False,
     expect_ip: str | None = None,
     username: str | None = None,
     password_env: str | None = None,
@@ -210,7 +211,7 @@ def gather(
     )
 
     _read_project(inputs)
-    _choose_registry(inputs, registry)
+    _choose_registry(inputs, registry, in_use=in_use)
     _choose_credentials(inputs, username, password_env)
 
     # The settings' address belongs to the settings' registry: a registry
@@ -356,7 +357,7 @@ def _config_name(inputs: Inputs) -> str:
     return target.config_file if target is not None else project.DEFAULT_CONFIG
 
 
-def _choose_registry(inputs: Inputs, option: str | None) -> None:
+def _choose_registry(inputs: Inputs, option: str | None, *, in_use: bool) -> None:
     configured = _deploy_registry(inputs)
     server = configured.get("server")
     if isinstance(server, str) and erb.PLACEHOLDER_PREFIX in server:
@@ -364,7 +365,7 @@ def _choose_registry(inputs: Inputs, option: str | None) -> None:
 
     if option:
         inputs.registry = parse_registry(option, "--registry")
-    elif inputs.settings.registry_host:
+    elif inputs.settings.registry_host and not in_use:
         inputs.registry = parse_registry(
             inputs.settings.registry_host, ".dockmig.yml registry/host"
         )

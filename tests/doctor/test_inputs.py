@@ -45,6 +45,23 @@ def test_settings_name_the_target_registry_while_deploy_yml_is_still_local(
     )
 
 
+@pytest.mark.parametrize(
+    ("deployed", "name", "local"),
+    [("localhost:5555", "localhost", True), ("ghcr.io", "ghcr.io", False)],
+)
+def test_the_registry_in_use_is_the_one_deploy_yml_names(
+    tmp_path: Path, deployed: str, name: str, local: bool
+) -> None:
+    # What a Kamal hook checks: the registry this deploy pushes to, even while
+    # .dockmig.yml already names the one the project will move to.
+    root = write_project(tmp_path, registry=deployed, settings=KNOT_SETTINGS)
+    gathered = inputs.gather(root, environ={}, in_use=True)
+    assert gathered.registry is not None
+    assert (gathered.registry.name, gathered.registry.local) == (name, local)
+    assert gathered.registry.source.startswith("config/deploy.yml")
+    assert gathered.expected_ip != "203.0.113.10"
+
+
 def test_settings_address_is_not_expected_of_a_registry_named_on_the_command_line(
     tmp_path: Path,
 ) -> None:
