@@ -96,7 +96,10 @@ def _validate(data: Any, doc: document.Document) -> None:
     line, column = (position.value.line, position.value.column) if position else (1, 1)
     where = "/".join(str(p) for p in path) or "the top level"
     problem = error.message
-    if error.validator == "enum":
+    custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if custom:
+        problem = f"{error.instance!r} {custom}"
+    elif error.validator == "enum":
         # false is how YAML 1.1 reads an unquoted `off`; name it as written.
         choices = ["off" if c is False else str(c) for c in error.validator_value]
         problem = (

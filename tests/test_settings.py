@@ -83,3 +83,19 @@ def test_bad_level_lists_the_choices_as_written(tmp_path: Path) -> None:
     with pytest.raises(DockmigError) as raised:
         settings.load(write(tmp_path, "lint:\n  rules:\n    schema: loud\n"))
     assert "'loud' is not one of error, warning, info, off" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("registry:\n  host: https://registry.example.com/\n", "without https://"),
+        ("buildkit:\n  cache_limit: 10 gigs\n", "should be a size such as 20GB"),
+        ("volumes: ['bad name']\n", "should be a Docker volume name"),
+        ("registry:\n  password_secret: 1PASS\n", "should be a secret name"),
+    ],
+)
+def test_a_bad_value_says_what_form_it_should_have(
+    tmp_path: Path, text: str, says: str
+) -> None:
+    with pytest.raises(DockmigError, match=says):
+        settings.load(write(tmp_path, text))
