@@ -342,7 +342,19 @@ def _stop_docker_desktop(evidence: Evidence) -> Item:
     answers = _docker_desktop_answers(evidence)
     if answers:
         return check.open(f"Docker Desktop runs: {answers}", *sources)
-    return check.ticked("no Docker Desktop engine answers here", *sources)
+    kind = evidence.engine_kind()
+    if not kind:
+        # Silence from every socket says no engine runs at all, not that the
+        # machine moved to another one.
+        return check.unknown(
+            "no Docker engine answers here at all",
+            "the engine in use answering as another engine than Docker Desktop "
+            "(start OrbStack and run plan again)",
+            *sources,
+        )
+    return check.ticked(
+        f"the engine in use is {kind}, and no Docker Desktop engine answers", *sources
+    )
 
 
 def _week_of_stability(evidence: Evidence) -> Item:

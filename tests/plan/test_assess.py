@@ -149,6 +149,16 @@ def test_docker_desktop_stopped_but_its_disk_image_left_is_not_uninstalled(
     assert image in found["uninstall-docker-desktop"].evidence
 
 
+def test_no_engine_at_all_does_not_tick_stopping_docker_desktop(knot: Path) -> None:
+    found = items(
+        knot,
+        docker_engine=Outcome(Status.FAIL, "no engine answers", "", {}),
+        docker_other_engine=others(),
+    )
+    assert found["stop-docker-desktop"].state == plan.UNKNOWN
+    assert "no Docker engine answers" in found["stop-docker-desktop"].evidence
+
+
 def test_docker_desktop_in_use_leaves_every_orbstack_step_open(knot: Path) -> None:
     found = items(
         knot,
