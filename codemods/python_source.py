@@ -16,8 +16,8 @@ The result is parsed again with `ast`; it must equal the original tree with
 exactly the intended strings changed. libcst is imported only here, and only
 when a Python file names the old registry.
 
-libcst's native parser recurses in C-level code for every level of nesting
-and has no depth limit of its own: 2,000 nested parentheses or a dotted name
+libcst's native parser (Rust) recurses for every level of nesting and
+has no depth limit of its own: 2,000 nested parentheses or a dotted name
 of 30,000 parts overflow the stack and kill the process (SIGSEGV), which no
 `except` can catch. So before libcst sees a file, `_too_deep` estimates that
 depth from the tokens (a pure-Python, non-recursive pass) and a file over
