@@ -35,7 +35,7 @@ from typing import Any
 from dockmig import document, project, references, scan, spans
 from dockmig import settings as dockmig_settings
 from dockmig.codemod import Migration, Note, Outcome, is_local, redact_line
-from dockmig.errors import DockmigError
+from dockmig.errors import DockmigError, UsageMistake
 
 logger = logging.getLogger(__name__)
 
@@ -421,25 +421,30 @@ def _erb_server(target: Any) -> Note:
 
 
 def check_host(host: str, what: str) -> str:
+    """`host` if it is HOST[:PORT]; a usage error when `what` is an option."""
+    refuse = UsageMistake if what.startswith("--") else DockmigError
     if not _HOST.match(host):
-        raise DockmigError(
+        raise refuse(
             f"{what} {host!r} is not HOST or HOST:PORT (no scheme, no path), "
             "e.g. registry.example.com or localhost:5555"
         )
     _, colon, port = host.rpartition(":")
     if colon and port.isdigit() and not 0 < int(port) < 65536:
-        raise DockmigError(f"{what} {host!r}: port {port} is outside 1-65535")
+        raise refuse(f"{what} {host!r}: port {port} is outside 1-65535")
     return host
 
 
 def _new_host(options: Options, settings: dockmig_settings.Settings) -> str:
-    host = options.to or settings.registry_host
-    if not host:
-        raise DockmigError(
+    if options.to:
+        return check_host(options.to, "--to")
+    if not settings.registry_host:
+        raise UsageMistake(
             "no registry to move to: pass --to HOST[:PORT] or set registry.host "
             f"in {dockmig_settings.FILENAME}"
         )
-    return check_host(host, "--to")
+    return check_host(
+        settings.registry_host, f"registry.host in {dockmig_settings.FILENAME}"
+    )
 
 
 def _moving(
@@ -506,7 +511,7 @@ def _credentials(
     username = options.username or settings.registry_username
     secret = options.password_secret or settings.password_secret
     if secret is not None and not _SECRET_NAME.match(secret):
-        raise DockmigError(
+        raise UsageMistake(
             f"--password-secret {secret!r} is not a secret name (letters, digits, _)"
         )
 
@@ -517,14 +522,14 @@ def _credentials(
         )
         registries.append(registry if isinstance(registry, dict) else {})
     if username is None and any(not r.get("username") for r in registries):
-        raise DockmigError(
+        raise UsageMistake(
             f"{new_host} needs a username: pass --username USER or set "
             f"registry.username in {dockmig_settings.FILENAME}"
         )
     if secret is None:
         names = {_secret_of(r.get("password")) for r in registries}
         if None in names or len(names) > 1:
-            raise DockmigError(
+            raise UsageMistake(
                 f"{new_host} needs a password secret: pass --password-secret NAME or "
                 f"set registry.password_secret in {dockmig_settings.FILENAME}"
             )

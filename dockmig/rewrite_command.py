@@ -20,6 +20,10 @@ from dockmig.errors import EXIT_FINDINGS, EXIT_OK
 logger = logging.getLogger(__name__)
 
 
+# The mode flags, by Click parameter name: one at most, --diff by default.
+MODES = {"show_diff": "diff", "check": "check", "write": "write"}
+
+
 @click.command("rewrite-registry")
 @click.argument(
     "path", required=False, type=click.Path(path_type=Path), default=Path(".")
@@ -45,18 +49,16 @@ logger = logging.getLogger(__name__)
 @click.option("-c", "--config", help="Deploy config, relative to the project root.")
 @click.option(
     "--diff",
-    "mode",
-    flag_value="diff",
-    default=True,
+    "show_diff",
+    is_flag=True,
     help="Show what would change as a unified diff (the default).",
 )
 @click.option(
     "--check",
-    "mode",
-    flag_value="check",
+    is_flag=True,
     help="Only say whether anything would change: exit 1 if so (for CI).",
 )
-@click.option("--write", "mode", flag_value="write", help="Apply the changes.")
+@click.option("--write", is_flag=True, help="Apply the changes.")
 @click.option("-v", "--verbose", count=True, help="-v progress, -vv debug, on stderr.")
 def rewrite_registry_command(
     path: Path,
@@ -65,12 +67,21 @@ def rewrite_registry_command(
     username: str | None,
     password_secret: str | None,
     config: str | None,
-    mode: str,
+    show_diff: bool,
+    check: bool,
+    write: bool,
     verbose: int,
 ) -> None:
     """Move a Kamal project to another registry: every file that names it."""
     from dockmig.cli import configure_logging, run_guarded
 
+    given = {"show_diff": show_diff, "check": check, "write": write}
+    chosen = [MODES[flag] for flag, on in given.items() if on]
+    if len(chosen) > 1:
+        raise click.UsageError(
+            f"--{chosen[0]} and --{chosen[1]} cannot be combined: choose one mode"
+        )
+    mode = chosen[0] if chosen else "diff"
     configure_logging(verbose)
     code = run_guarded(
         lambda: run(

@@ -34,6 +34,7 @@ import click
 import pytest
 
 from dockmig.cli import main
+from dockmig.rewrite_command import MODES
 from tests import sandbox
 
 TOKEN = secrets.token_hex(6)
@@ -85,7 +86,7 @@ def variants(command: click.Command) -> list[list[str]]:
             continue
         if isinstance(parameter.type, click.Choice) and parameter.name == "fmt":
             formats = [[parameter.opts[-1], str(c)] for c in parameter.type.choices]
-        elif parameter.is_flag and not parameter.is_bool_flag:
+        elif parameter.name in MODES:
             modes = modes if modes != [[]] else []
             modes.append([parameter.opts[0]])
         elif parameter.count:

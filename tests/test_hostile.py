@@ -40,6 +40,7 @@ import click
 import pytest
 
 from dockmig.cli import main
+from dockmig.rewrite_command import MODES
 from tests import sandbox
 
 CORPUS = Path(__file__).resolve().parent / "data" / "hostile"
@@ -83,14 +84,11 @@ def _choices(command: click.Command, name: str) -> tuple[str, ...]:
     return ()
 
 
-def _flags(command: click.Command, name: str) -> tuple[str, ...]:
+def _mode_flags(command: click.Command) -> tuple[str, ...]:
     return tuple(
         parameter.opts[0]
         for parameter in command.params
-        if isinstance(parameter, click.Option)
-        and parameter.name == name
-        and parameter.is_flag
-        and not parameter.is_bool_flag
+        if isinstance(parameter, click.Option) and parameter.name in MODES
     )
 
 
@@ -121,7 +119,7 @@ def scenarios() -> dict[str, Scenario]:
             "rewrite-registry",
             ("rewrite-registry",),
             "",
-            _flags(rewrite, "mode"),
+            _mode_flags(rewrite),
             "--check",
             writes=True,
         ),

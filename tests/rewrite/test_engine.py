@@ -348,8 +348,31 @@ def test_the_click_command_parses_and_returns_the_exit_code(tmp_path: Path) -> N
 
     assert checked.exit_code == 1
     assert "2 files would change" in checked.output
-    assert refused.exit_code == 3
+    assert refused.exit_code == 2
     assert "is not HOST or HOST:PORT" in refused.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--check", "--write"],
+        ["--diff", "--write"],
+        ["--to", "registry.example.com:99999"],
+        ["--to", "registry.example.com", "--password-secret", "bad-name"],
+        ["--from", "https://old.example"],
+    ],
+)
+def test_a_mistaken_command_line_is_a_usage_error_and_writes_nothing(
+    tmp_path: Path, args: list[str]
+) -> None:
+    root = _project(tmp_path, {})
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    result = CliRunner().invoke(
+        rewrite_registry_command,
+        [str(root), *args, *("--username", "admin")],
+    )
+    assert result.exit_code == 2, result.output
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
 
 
 def test_from_leaves_targets_on_another_registry_alone(tmp_path: Path) -> None:
