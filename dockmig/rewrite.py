@@ -203,11 +203,13 @@ def plan(options: Options) -> Plan:
             source.path,
             source.writable,
         )
-    results = {
-        name: outcome.applied()
-        for name, (_kind, outcome, _path, _w) in outcomes.items()
-        if outcome.edits and not outcome.blocked
-    }
+    results = {}
+    for name, (_kind, outcome, _path, _w) in outcomes.items():
+        if outcome.edits and not outcome.blocked:
+            try:
+                results[name] = outcome.applied()
+            except spans.OverlappingEdits as error:
+                _refuse(outcome, f"two edits claim the same text ({error})")
     expected = _secrets(files, dp, deploy_plan, results, outcomes)
 
     result = Plan(root, migration, notes=notes)
@@ -344,7 +346,9 @@ def _current_servers(
             servers[target.destination] = None
             continue
         server = deploy_yaml.current_server(target)
-        if server is not None and deploy_yaml.erb_computed(server):
+        if (
+            server is not None and deploy_yaml.erb_computed(server)
+        ) or _server_made_by_erb(target):
             notes.append(_erb_server(target))
             target.readable = False
         servers[target.destination] = server
@@ -392,6 +396,29 @@ def _unreadable(target: Any, environ: Mapping[str, str], deploy_yaml: Any) -> No
     )
 
 
+def _server_made_by_erb(target: Any) -> bool:
+    # ERB dockmig could evaluate still leaves no text to edit: the value is
+    # the tag's output (`<%= ENV["REG"] %>`, empty when REG is unset).
+    for deploy_file in target.files:
+        entry = deploy_file.tree.lookup(deploy_file.root, "registry")
+        server = (
+            deploy_file.tree.lookup(entry.value, "server")
+            if entry is not None
+            else None
+        )
+        if server is None:
+            continue
+        span = deploy_file.tree.span(server.value)
+        if span is None:
+            return True
+        # An empty output leaves an empty span after the tag: look between
+        # the key and the value for it.
+        key = deploy_file.tree.span(server.key)
+        if key is not None and "<%" in deploy_file.text[key[1] : span[1]]:
+            return True
+    return False
+
+
 def _erb_server(target: Any) -> Note:
     for deploy_file in reversed(target.files):
         entry = deploy_file.tree.lookup(deploy_file.root, "registry")
@@ -401,13 +428,18 @@ def _erb_server(target: Any) -> Note:
             else None
         )
         if server is not None:
-            offset = deploy_file.tree.src(server.value.start_mark.index)
+            value = server.value
+            # An empty ERB output has no place of its own: name the key.
+            empty = value.start_mark.index == value.end_mark.index
+            offset = deploy_file.tree.src(
+                (server.key if empty else value).start_mark.index
+            )
             return Note(
                 deploy_file.display,
                 spans.line_number(deploy_file.text, offset),
                 spans.column_number(deploy_file.text, offset),
-                "registry/server is computed by ERB; dockmig does not rewrite computed "
-                "values: set the server by hand",
+                "registry/server is computed by ERB or inside ERB control flow; "
+                "dockmig does not rewrite computed values: set the server by hand",
                 blocking=True,
             )
 
@@ -454,30 +486,53 @@ def _moving(
     from_host: str | None,
     notes: list[Note],
 ) -> tuple[list[Any], set[str]]:
-    """The targets that move, and the hosts whose image references move."""
-    readable = [t for t in dp.targets if t.readable]
-    if from_host is None:
-        hosts = {s for s in servers.values() if s and s.lower() != new_host.lower()}
-        return readable, hosts
+    """The targets that move, and the hosts whose image references move.
 
-    wanted = {from_host.lower(), new_host.lower()}
+    Without --from, the registry being left is config/deploy.yml's, and a
+    destination's own local registry (`localhost:5000`) goes with it; a
+    destination on another remote registry (ghcr.io for a fork) is not part
+    of the move, and is never overwritten, either way round.
+    """
+    readable = [t for t in dp.targets if t.readable]
+    base = next((t for t in readable if t.destination is None), None)
+    if from_host is None and base is None:
+        every = {s for s in servers.values() if s and s.lower() != new_host.lower()}
+        return readable, every
+    leaving = from_host or servers[None] or "docker.io"
+
+    def moves(server: str | None) -> bool:
+        name = (server or "docker.io").lower()
+        if name in (leaving.lower(), new_host.lower()):
+            return True
+        return from_host is None and is_local(leaving) and is_local(name)
+
     moving = []
+    hosts: set[str] = set()
     for target in readable:
         server = servers[target.destination]
-        hub = server is None and "docker.io" in wanted
-        if hub or (server is not None and server.lower() in wanted):
+        if moves(server):
             moving.append(target)
-        else:
-            notes.append(
-                Note(
-                    target.files[-1].display,
-                    0,
-                    0,
-                    f"{target.label} uses the registry {server or 'Docker Hub'}, "
-                    "not --from; left as it is",
-                )
+            if server and server.lower() != new_host.lower():
+                hosts.add(server)
+            continue
+        why = (
+            "not --from"
+            if from_host is not None
+            else f"not {leaving} as config/deploy.yml does"
+        )
+        notes.append(
+            Note(
+                target.files[-1].display,
+                0,
+                0,
+                f"{target.label} uses the registry {server or 'Docker Hub'}, {why}; "
+                "left as it is"
+                + ("" if from_host is not None else " (pass --from to move it)"),
             )
-    return moving, {from_host}
+        )
+    if from_host is not None and from_host.lower() != new_host.lower():
+        hosts.add(from_host)
+    return moving, hosts
 
 
 def _own_images(dp: Any, old_hosts: set[str]) -> tuple[str, ...]:
@@ -510,6 +565,13 @@ def _credentials(
         return None, None
     username = options.username or settings.registry_username
     secret = options.password_secret or settings.password_secret
+    if username is not None and (
+        not username.strip() or any(c < " " or c == "\x7f" for c in username)
+    ):
+        # A registry user is one line of printable text; a line break would
+        # not survive YAML's folding of plain and quoted scalars.
+        where = "--username" if options.username else "registry.username"
+        raise UsageMistake(f"{where} must be one line of printable text")
     if secret is not None and not _SECRET_NAME.match(secret):
         raise UsageMistake(
             f"--password-secret {secret!r} is not a secret name (letters, digits, _)"

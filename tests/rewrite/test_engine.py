@@ -353,25 +353,29 @@ def test_the_click_command_parses_and_returns_the_exit_code(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "says"),
     [
-        ["--check", "--write"],
-        ["--diff", "--write"],
-        ["--to", "registry.example.com:99999"],
-        ["--to", "registry.example.com", "--password-secret", "bad-name"],
-        ["--from", "https://old.example"],
+        (["--check", "--write"], "cannot be combined"),
+        (["--diff", "--write"], "cannot be combined"),
+        (["--to", "registry.example.com:99999", "--username", "admin"], "65535"),
+        (["--to", "r.example.com", "--password-secret", "bad name"], "secret name"),
+        (["--from", "https://old.example"], "is not HOST or HOST:PORT"),
+        (["--to", "r.example.com", "--username", "a\nb"], "one line"),
+        (["--to", "r.example.com", "--username", " "], "one line"),
+        (["--to", "r.example.com"], "needs a username"),
     ],
 )
 def test_a_mistaken_command_line_is_a_usage_error_and_writes_nothing(
-    tmp_path: Path, args: list[str]
+    tmp_path: Path, args: list[str], says: str
 ) -> None:
     root = _project(tmp_path, {})
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     result = CliRunner().invoke(
         rewrite_registry_command,
-        [str(root), *args, *("--username", "admin")],
+        [str(root), "--password-secret", "KNOT_REGISTRY_PASSWORD", *args],
     )
     assert result.exit_code == 2, result.output
+    assert says in result.output
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before
 
 
@@ -391,6 +395,28 @@ def test_from_leaves_targets_on_another_registry_alone(tmp_path: Path) -> None:
     assert code == 0
     assert "server: ghcr.io" in (root / "config/deploy.staging.yml").read_text()
     assert "-d staging uses the registry ghcr.io, not --from; left as it is" in output
+
+
+def test_a_destination_on_another_registry_stays_there_both_ways(
+    tmp_path: Path,
+) -> None:
+    # Without --from, the registry being left is config/deploy.yml's.
+    staging = (
+        "registry:\n  server: ghcr.io\n  username: acme\n"
+        "  password:\n    - GHCR_TOKEN\n"
+    )
+    root = _project(tmp_path, {"config/deploy.staging.yml": staging})
+
+    forward, said = _run(root)
+    moved = (root / "config/deploy.yml").read_text()
+    back, _said = _run(root, to="localhost:5555")
+
+    assert "server: localhost:5555" not in moved
+
+    assert (forward, back) == (0, 0), said
+    assert (root / "config/deploy.staging.yml").read_text() == staging
+    assert "-d staging uses the registry ghcr.io, not localhost:5555" in said
+    assert "server: localhost:5555" in (root / "config/deploy.yml").read_text()
 
 
 def test_tool_folders_are_not_searched(tmp_path: Path) -> None:
