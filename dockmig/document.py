@@ -235,11 +235,15 @@ class Document:
     positions: dict[KeyPath, Position] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     parsed: bool = False
-    suppressions: dict[int, set[str]] = field(default_factory=dict)
     suppression_comments: list[Suppression] = field(default_factory=list)
     # Why dockmig cannot tell what Kamal does with this file, when it cannot.
     undecided: str | None = None
     _line_starts: list[int] = field(default_factory=list)
+
+    @property
+    def suppressions(self) -> dict[int, set[str]]:
+        """The rule IDs silenced on each line."""
+        return suppressions_by_line(self.suppression_comments)
 
     def mark_at(self, source_offset: int) -> Mark:
         if not self._line_starts:
@@ -645,7 +649,6 @@ def _next_written_line(source: str, starts: list[int], line: int) -> int:
 
 def _suppress(document: Document, values: list[tuple[int, int]]) -> None:
     document.suppression_comments = find_suppressions(document.source, values)
-    document.suppressions = suppressions_by_line(document.suppression_comments)
 
 
 def suppressions_by_line(found: Iterable[Suppression]) -> dict[int, set[str]]:

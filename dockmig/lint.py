@@ -417,12 +417,15 @@ def _apply_settings(
     select: set[str],
     ignore: set[str],
 ) -> list[Finding]:
-    suppressions: dict[str, dict[int, set[str]]] = {
-        doc.path: doc.suppressions for doc in reader.documents.values()
-    }
+    # Every ignore comment of every file read, once: deploy files carry
+    # theirs, secrets files are searched here outside their values.
+    comments = {doc.path: doc.suppression_comments for doc in reader.documents.values()}
     for path, found in reader.secrets_suppressions().items():
-        suppressions.setdefault(path, document.suppressions_by_line(found))
-    findings = findings + list(_unknown_suppressions(reader))
+        comments.setdefault(path, found)
+    suppressions = {
+        path: document.suppressions_by_line(found) for path, found in comments.items()
+    }
+    findings = findings + list(_unknown_suppressions(comments))
 
     kept = []
     for finding in findings:
@@ -459,12 +462,9 @@ def _as_a_doubt(finding: Finding) -> Finding:
     )
 
 
-def _unknown_suppressions(reader: _Reader) -> Iterator[Finding]:
-    comments: dict[str, list[document.Suppression]] = {}
-    for doc in reader.documents.values():
-        comments.setdefault(doc.path, doc.suppression_comments)
-    for path, found in reader.secrets_suppressions().items():
-        comments.setdefault(path, found)
+def _unknown_suppressions(
+    comments: dict[str, list[document.Suppression]],
+) -> Iterator[Finding]:
     known = rules.by_id()
     rule = known["unknown-suppression"]
 
