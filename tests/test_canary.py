@@ -33,9 +33,9 @@ from pathlib import Path
 import click
 import pytest
 
-from dockmig.cli import main
 from dockmig.rewrite_command import MODES
 from tests import sandbox
+from tests.clicommands import commands
 
 TOKEN = secrets.token_hex(6)
 CANARIES = {
@@ -59,21 +59,6 @@ NEW_REGISTRY = "registry.example.com"
 
 
 # --- what the Click group offers
-
-
-def commands(group: click.Group = main, prefix: str = "") -> dict[str, click.Command]:
-    found: dict[str, click.Command] = {}
-    context = click.Context(group)
-    for name in group.list_commands(context):
-        command = group.get_command(context, name)
-        assert command is not None, name
-        full = f"{prefix}{name}"
-        if isinstance(command, click.Group):
-            found.update(commands(command, f"{full} "))
-            if not command.invoke_without_command:
-                continue
-        found[full] = command
-    return found
 
 
 def variants(command: click.Command) -> list[list[str]]:

@@ -37,6 +37,7 @@ from dockmig.codemod import is_local
 from dockmig.rewrite_command import run
 from dockmig.secrets import parse_secrets
 from dockmig.yaml11 import resolve_plain
+from tests.tabs import tab_variants
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 SOME = settings(max_examples=150, deadline=None)
@@ -441,17 +442,6 @@ end
 """
 
 
-def _tab_variants(text: str) -> list[str]:
-    """The text with one blank turned into a tab, or a tab added, at each place."""
-    variants = []
-    for index, character in enumerate(text):
-        if character == " ":
-            variants.append(text[:index] + "\t" + text[index + 1 :])
-        if character in "#\n":
-            variants.append(text[:index] + "\t" + text[index:])
-    return variants
-
-
 def test_tabs_are_read_as_psych_reads_them() -> None:
     import json
     import shutil
@@ -460,7 +450,7 @@ def test_tabs_are_read_as_psych_reads_them() -> None:
     from tests.conftest import require
 
     require(shutil.which("ruby") is not None, "ruby (installed by the oracle setup)")
-    variants = _tab_variants(TABBED)
+    variants = tab_variants(TABBED)
     completed = subprocess.run(
         ["ruby", "-e", PSYCH_DOCUMENTS],
         input="\0".join(variants),

@@ -39,9 +39,9 @@ from typing import Any
 import click
 import pytest
 
-from dockmig.cli import main
 from dockmig.rewrite_command import MODES
 from tests import sandbox
+from tests.clicommands import commands
 
 CORPUS = Path(__file__).resolve().parent / "data" / "hostile"
 MANIFEST: dict[str, Any] = json.loads((CORPUS / "manifest.json").read_text("utf-8"))
@@ -90,22 +90,6 @@ def _mode_flags(command: click.Command) -> tuple[str, ...]:
         for parameter in command.params
         if isinstance(parameter, click.Option) and parameter.name in MODES
     )
-
-
-def commands(group: click.Group = main, prefix: str = "") -> dict[str, click.Command]:
-    """Every runnable command of the CLI, groups opened up, by its full name."""
-    found: dict[str, click.Command] = {}
-    context = click.Context(group)
-    for name in group.list_commands(context):
-        command = group.get_command(context, name)
-        assert command is not None, name
-        full = f"{prefix}{name}"
-        if isinstance(command, click.Group):
-            found.update(commands(command, f"{full} "))
-            if not command.invoke_without_command:
-                continue
-        found[full] = command
-    return found
 
 
 def scenarios() -> dict[str, Scenario]:

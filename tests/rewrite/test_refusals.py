@@ -26,6 +26,7 @@ from dockmig.codemods import python_source
 
 from dockmig import document, rewrite, spans, yamlspans
 from dockmig.rewrite_command import run
+from tests.tabs import tab_variants
 
 OLD = "localhost:5555"
 NEW = "registry.example.com"
@@ -137,18 +138,8 @@ env:
 """
 
 
-def _tab_variants(text: str) -> list[str]:
-    variants = []
-    for index, character in enumerate(text):
-        if character == " ":
-            variants.append(text[:index] + "\t" + text[index + 1 :])
-        if character in "#\n":
-            variants.append(text[:index] + "\t" + text[index:])
-    return variants
-
-
 def test_the_span_tree_accepts_exactly_the_tabs_the_reader_accepts() -> None:
-    variants = _tab_variants(TABBED)
+    variants = tab_variants(TABBED)
     accepted = 0
 
     for text in variants:
