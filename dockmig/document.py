@@ -83,8 +83,7 @@ class PsychScanner(Scanner):
             ):
                 reader.forward()
             if reader.peek() == "#":
-                while reader.peek() not in _LINE_ENDS:
-                    reader.forward()
+                _skip_comment(reader)
             if not self.scan_line_break():
                 return
             if not self.flow_level:
@@ -172,6 +171,28 @@ class PsychScanner(Scanner):
 
 
 _LINE_ENDS = "\0\r\n\x85\u2028\u2029"
+_LINE_END = re.compile("[\0\r\n\x85\u2028\u2029]")
+
+
+def _skip_comment(reader: Any) -> None:
+    """Move past a comment to its line's end in one step.
+
+    ruamel's reader moves a character at a time; comments are most of many
+    files' text. A comment holds no line break, so only the column moves
+    (a byte-order mark, as in ruamel's reader, takes no column).
+    """
+    if reader.stream is not None:
+        # Read from a stream, the buffer holds only part of the text.
+        while reader.peek() not in _LINE_ENDS:
+            reader.forward()
+        return
+    buffer = reader.buffer
+    start = reader.pointer
+    found = _LINE_END.search(buffer, start)
+    end = len(buffer) if found is None else found.start()
+    reader.pointer = end
+    reader.index += end - start
+    reader.column += end - start - buffer.count("\ufeff", start, end)
 
 
 class Alias:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dockmig import document
+from dockmig import document, yamlspans
 from dockmig.errors import DockmigError
 from dockmig.findings import Mark
 from dockmig.yaml11 import Symbol
@@ -183,3 +186,44 @@ def test_undecodable_bytes_are_one_line_with_a_position(
 def test_directory_instead_of_file_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DockmigError, match="is a directory"):
         document.read_text(tmp_path, "config/deploy.yml")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    comments=st.lists(
+        st.text(alphabet=st.sampled_from("ab #:\t\ufeff\u00e9\u4e2d-"), max_size=30),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_skipping_a_comment_at_once_keeps_every_position(comments: list[str]) -> None:
+    # The scanner jumps over a comment in one step; every node must keep the
+    # mark ruamel's character-by-character reader gives it.
+    text = "".join(
+        f"key{n}: value{n}  #{comment}\n#{comment}\n"
+        for n, comment in enumerate(comments)
+    )
+
+    def marks(source: str) -> list[tuple[int, int, int]]:
+        tree = yamlspans.compose(source)
+        assert tree.root is not None
+        found = []
+        for key, value in tree.root.value:
+            for node in (key, value):
+                for mark in (node.start_mark, node.end_mark):
+                    found.append((mark.index, mark.line, mark.column))
+        return found
+
+    fast = marks(text)
+    original = document._skip_comment
+
+    def one_at_a_time(reader: Any) -> None:
+        while reader.peek() not in document._LINE_ENDS:
+            reader.forward()
+
+    document._skip_comment = one_at_a_time
+    try:
+        slow = marks(text)
+    finally:
+        document._skip_comment = original
+    assert fast == slow
