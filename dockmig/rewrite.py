@@ -47,7 +47,8 @@ _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # The temporary file `_atomic_write` makes beside FILE: `.FILE.<8 chars>.dockmig`
 # (tempfile.mkstemp's random part). A kill before its rename leaves it behind.
 TEMPORARY_SUFFIX = ".dockmig"
-_TEMPORARY = r"\.{name}\.[a-z0-9_]{{8}}" + re.escape(TEMPORARY_SUFFIX)
+# `.NAME.XXXXXXXX<suffix>`: the temporary `_atomic_write` makes beside NAME.
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}" + re.escape(TEMPORARY_SUFFIX))
 _DOCKERFILE = re.compile(
     r"^(?:Dockerfile|Containerfile)(?:[.-].*)?$|\.(?:dockerfile|containerfile)$",
     re.IGNORECASE,
@@ -287,10 +288,12 @@ def _find_leftovers(result: Plan, paths: list[Path]) -> None:
                 listings[folder] = sorted(os.listdir(folder))
             except OSError:
                 listings[folder] = []
-        pattern = re.compile(_TEMPORARY.format(name=re.escape(path.name)))
         for name in listings[folder]:
+            match = _TEMPORARY.fullmatch(name)
+            if match is None or match["name"] != path.name:
+                continue
             candidate = folder / name
-            if not pattern.fullmatch(name) or candidate in result.leftovers:
+            if candidate in result.leftovers:
                 continue
             try:
                 regular = stat.S_ISREG(candidate.lstat().st_mode)
