@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
@@ -75,6 +74,9 @@ def run_guarded(work: Callable[[], int]) -> int:
 
 
 def _write_crash_report() -> str:
+    # Imported here, where a crash needs it: every start would pay for it.
+    import tempfile
+
     handle, path = tempfile.mkstemp(prefix="dockmig-crash-", suffix=".txt")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(f"dockmig {__version__}, Python {sys.version.split()[0]}\n")
