@@ -9,10 +9,10 @@ ASCII only, with percent signs followed by two hex digits.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 from dataclasses import dataclass
+from functools import cache
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +28,28 @@ _AUTHORITY = (
 )
 _TAIL = rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
 
-_ABSOLUTE = re.compile(
-    rf"(?P<scheme>[A-Za-z][A-Za-z0-9+\-.]*):"
-    rf"(?://{_AUTHORITY}(?:/{_PCHAR}*)*"
-    rf"|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?"
-    rf"|{_PCHAR}+(?:/{_PCHAR}*)*"
-    r"|)" + _TAIL
-)
-_RELATIVE = re.compile(
-    rf"(?://{_AUTHORITY}(?:/{_PCHAR}*)*"
-    rf"|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?"
-    rf"|{_NO_COLON}+(?:/{_PCHAR}*)*"
-    r"|)" + _TAIL
-)
-_IP_FUTURE = re.compile(rf"v[0-9A-Fa-f]+\.[{_UNRESERVED}{_SUB_DELIMS}:]+")
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    # Compiled at first use: most projects have no URI to check, and these
+    # two cost every lint a millisecond to compile.
+    absolute = re.compile(
+        rf"(?P<scheme>[A-Za-z][A-Za-z0-9+\-.]*):"
+        rf"(?://{_AUTHORITY}(?:/{_PCHAR}*)*"
+        rf"|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?"
+        rf"|{_PCHAR}+(?:/{_PCHAR}*)*"
+        r"|)" + _TAIL
+    )
+    relative = re.compile(
+        rf"(?://{_AUTHORITY}(?:/{_PCHAR}*)*"
+        rf"|/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?"
+        rf"|{_NO_COLON}+(?:/{_PCHAR}*)*"
+        r"|)" + _TAIL
+    )
+    return absolute, relative
+
+
+_IP_FUTURE = rf"v[0-9A-Fa-f]+\.[{_UNRESERVED}{_SUB_DELIMS}:]+"
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ def parse(text: str) -> Reference | None:
     """The parsed reference, or None where Ruby's URI() raises."""
     if not text.isascii():
         return None
-    for pattern in (_ABSOLUTE, _RELATIVE):
+    for pattern in _patterns():
         match = pattern.fullmatch(text)
         if match is None:
             continue
@@ -66,7 +74,9 @@ def parse(text: str) -> Reference | None:
 
 
 def _ip_literal(text: str) -> bool:
-    if _IP_FUTURE.fullmatch(text):
+    import ipaddress
+
+    if re.fullmatch(_IP_FUTURE, text):
         return True
     if "%" in text:
         return False  # a zone id is not RFC 3986
