@@ -234,16 +234,7 @@ def plan(options: Options) -> Plan:
             )
             outcome.secret_lines_after |= deploy_yaml.literal_password_lines(after)
         if not writable:
-            result.notes.append(
-                Note(
-                    relative,
-                    0,
-                    0,
-                    "is a symbolic link that leads out of the project; dockmig does "
-                    "not write through it",
-                    blocking=True,
-                )
-            )
+            result.notes.append(Note(relative, 0, 0, _outside(root, relative), True))
             continue
         result.changes.append(
             Change(
@@ -311,6 +302,20 @@ def _find_leftovers(result: Plan, paths: list[Path]) -> None:
                     "--write`; --write removes it",
                 )
             )
+
+
+def _outside(root: Path, relative: str) -> str:
+    """Why a file the move needs is not written: where it leads."""
+    written = Path(os.path.normpath(root / relative))
+    if written.is_relative_to(root):
+        return (
+            "is a symbolic link that leads out of the project; dockmig does not "
+            "write through it"
+        )
+    return (
+        f"is outside the project {root}; dockmig writes only inside it: run it "
+        "from the project that holds this file"
+    )
 
 
 def _display(root: Path, path: Path) -> str:

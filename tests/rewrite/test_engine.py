@@ -151,6 +151,24 @@ def test_a_symbolic_link_out_of_the_project_is_never_written(tmp_path: Path) -> 
     assert (root / "config/deploy.yml").is_symlink()
 
 
+@pytest.mark.parametrize("written", ["absolute", "relative"])
+def test_a_config_outside_the_project_is_named_as_outside_not_as_a_link(
+    tmp_path: Path, written: str
+) -> None:
+    outside = tmp_path / "elsewhere" / "deploy.yml"
+    outside.parent.mkdir()
+    outside.write_text(LOCAL_CONFIG)
+    root = _project(tmp_path / "project", {})
+    config = str(outside) if written == "absolute" else "../elsewhere/deploy.yml"
+
+    code, output = _run(root, config=config)
+
+    assert code == 1
+    assert "is outside the project" in output
+    assert "symbolic link" not in output
+    assert outside.read_text() == LOCAL_CONFIG
+
+
 def test_a_link_inside_the_project_is_edited_once_through_its_target(
     tmp_path: Path,
 ) -> None:
