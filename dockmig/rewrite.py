@@ -248,6 +248,9 @@ def plan(options: Options) -> Plan:
                 _write_stage(kind, relative == base),
             )
         )
+
+    # A value every target reads is checked once per target; one note each.
+    result.notes = list(dict.fromkeys(result.notes))
     return result
 
 

@@ -123,6 +123,30 @@ def test_an_empty_base_config_is_named_once_not_as_each_destination(
     ]
 
 
+def test_a_server_written_by_erb_is_reported_once_however_many_targets_read_it(
+    tmp_path: Path,
+) -> None:
+    erb_server = 'server: <%= ENV.fetch("REG", "localhost:5555") %>'
+    root = _project(
+        tmp_path,
+        {
+            "config/deploy.yml": CONFIG.replace(f"server: {OLD}", erb_server),
+            "config/deploy.staging.yml": "servers:\n  - 192.0.2.20\n",
+            "config/deploy.production.yml": "servers:\n  - 192.0.2.30\n",
+        },
+    )
+    before = _snapshot(root)
+
+    code, output = _run(root)
+
+    blocked = [line for line in output.splitlines() if line.startswith("blocked:")]
+    assert code == 1
+    assert len(blocked) == 1
+    assert blocked[0].startswith("blocked: config/deploy.yml:6:11: registry/server")
+    assert "1 blocking problem" in output
+    assert _snapshot(root) == before
+
+
 # --- tabs and YAML errors
 
 
