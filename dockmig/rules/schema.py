@@ -122,7 +122,10 @@ def string_keys(data: Any) -> tuple[Any, dict[tuple[Any, ...], Any]]:
             result = {}
             # Kamal looks `restart` up under both spellings inside options.
             plain = depth == 0 or (bool(path) and path[-1] == "options")
+            ignored = _ignored_env_keys(path, value)
             for key, item in value.items():
+                if any(key is skip for skip in ignored):
+                    continue
                 text = _key_text(key, plain_symbols=plain)
                 originals[(*path, text)] = key
                 result[text] = convert(item, (*path, text), depth + 1)
@@ -134,6 +137,35 @@ def string_keys(data: Any) -> tuple[Any, dict[tuple[Any, ...], Any]]:
         return value
 
     return convert(data, (), 0), originals
+
+
+_ENV_SECTIONS = ("clear", "secret", "tags")
+
+
+def _ignored_env_keys(path: tuple[Any, ...], value: dict[Any, Any]) -> list[Any]:
+    """The keys of a sectioned env that Kamal's validator never looks at.
+
+    Kamal refuses the other keys of a sectioned env only when
+    `unknown_keys.any?` holds, and Ruby's `any?` skips nil and false: a key
+    written `~:` or `no:` beside clear/secret passes unseen, unless a real
+    unknown key is there too (then Kamal names them all).
+    """
+    is_env = path[-1:] == ("env",) and len(path) in (1, 3)
+    is_tag_env = len(path) == 3 and path[:2] == ("env", "tags")
+    if not (is_env or is_tag_env):
+        return []
+    if not any(isinstance(k, str) and k in _ENV_SECTIONS for k in value):
+        return []
+
+    falsy = [k for k in value if k is None or k is False]
+    unknown = [
+        k
+        for k in value
+        if not (isinstance(k, str) and k in _ENV_SECTIONS)
+        and k is not None
+        and k is not False
+    ]
+    return [] if unknown else falsy
 
 
 def _key_text(key: Any, *, plain_symbols: bool) -> str:
