@@ -267,6 +267,7 @@ class _Planner:
 
         for deploy_file in self.dp.files:
             self.references(deploy_file)
+            _keep_missing_final_break(deploy_file.outcome)
 
         return self.plan
 
@@ -535,7 +536,9 @@ class _Planner:
         tree = deploy_file.tree
         node = yamlspans.target(entry.value)
         found = tree.span(node)
-        tag = self.erb_tag(deploy_file, entry) if found is None else None
+        empty = _empty(tree, entry.value)
+        # ERB that renders nothing leaves an empty value behind, not None.
+        tag = self.erb_tag(deploy_file, entry) if found is None or empty else None
 
         if tag is not None and label != "registry/server":
             if self.claim(deploy_file, tag.start, "value"):
@@ -548,7 +551,7 @@ class _Planner:
                 )
             return
 
-        if found is None:
+        if found is None or tag is not None:
             self.block(
                 deploy_file,
                 entry.value,
@@ -558,7 +561,7 @@ class _Planner:
             return
         self.handled.add((deploy_file.display, found[0]))
 
-        if isinstance(node, ScalarNode) and node.style not in ("|", ">"):
+        if isinstance(node, ScalarNode) and node.style not in ("|", ">") and not empty:
             if node.value == value or not self.claim(deploy_file, found[0], "value"):
                 return
             style = node.style if node.style in ("'", '"') else None
@@ -570,7 +573,7 @@ class _Planner:
             colon = self.after_colon(deploy_file, entry)
             if not self.claim(deploy_file, colon, "value"):
                 return
-            end = tree.content_end(entry.value)
+            end = colon if empty else tree.content_end(entry.value)
             replacement = " " + yamlspans.format_scalar(value, None)
             deploy_file.outcome.edits.append(spans.Edit(colon, end, replacement))
             deploy_file.outcome.note(colon, f"{label} set to {value}")
@@ -591,7 +594,7 @@ class _Planner:
 
         tag = self.erb_tag(deploy_file, entry)
         if tag is not None and _ENV_NAME.match(tag.code):
-            self.rename_erb(deploy_file, tag, secret)
+            self.rename_erb(deploy_file, entry, tag, secret)
             return False
         end = tag.end if tag is not None else None
         if end is None and tree.span(node) is None:
@@ -601,6 +604,7 @@ class _Planner:
                 "registry/password is computed inside ERB control flow; set it by hand",
             )
             return False
+        empty = tag is None and _empty(tree, entry.value)
         if end is None:
             end = tree.content_end(entry.value)
 
@@ -609,10 +613,20 @@ class _Planner:
             return True
         block = _Block.of(deploy_file, entry.mapping)
         style = block.list_style()
+        start = colon
+        if empty:
+            # Nothing to replace: a block list goes after any comment on the
+            # key's line, a flow list right after the colon.
+            flow = style[0] or block.flow
+            start = end = colon if flow else spans.line_end(deploy_file.text, colon)
         deploy_file.outcome.edits.append(
-            spans.Edit(colon, end, block.secret_value(secret, style))
+            spans.Edit(start, end, block.secret_value(secret, style))
         )
-        if tag is None and isinstance(node, ScalarNode):
+        if empty:
+            deploy_file.outcome.note(
+                colon, f"registry/password was empty; it now names the secret {secret}"
+            )
+        elif tag is None and isinstance(node, ScalarNode):
             _mark_secret(deploy_file, colon, end)
             deploy_file.outcome.note(
                 colon,
@@ -628,7 +642,13 @@ class _Planner:
         self.share(deploy_file, entry, "registry/password")
         return True
 
-    def rename_erb(self, deploy_file: DeployFile, tag: erb.Tag, secret: str) -> None:
+    def rename_erb(
+        self,
+        deploy_file: DeployFile,
+        entry: yamlspans.Entry,
+        tag: erb.Tag,
+        secret: str,
+    ) -> None:
         """`<%= ENV["OLD"] %>` keeps its form and reads the new name."""
         match = _ENV_NAME.match(tag.code)
         assert match is not None
@@ -640,7 +660,10 @@ class _Planner:
         deploy_file.outcome.edits.append(
             spans.Edit(start, code_start + match.end("name"), secret)
         )
-        deploy_file.outcome.touched.append((tag.start, tag.end))
+        # From the key on: a tag that renders nothing puts the value's mark
+        # at the next key, so only the key's own mark says where it lives.
+        key_start = deploy_file.tree.src(entry.key.start_mark.index)
+        deploy_file.outcome.touched.append((key_start, tag.end))
         deploy_file.outcome.note(
             start,
             f"registry/password reads the environment in ERB; it now reads {secret} "
@@ -772,6 +795,14 @@ def _anchored(node: Node | None, deploy_file: DeployFile) -> bool:
     return bool(name and deploy_file.tree.alias_sites.get(str(name)))
 
 
+def _empty(tree: yamlspans.Tree, value: Node) -> bool:
+    """A value written as nothing at all (`password:`): its span has no width."""
+    if yamlspans.is_alias(value) or not isinstance(value, ScalarNode) or value.style:
+        return False
+    found = tree.span(value)
+    return found is not None and found[0] == found[1]
+
+
 def _secret_name(value: Node) -> str | None:
     node = yamlspans.target(value)
     if isinstance(node, SequenceNode) and len(node.value) == 1:
@@ -799,6 +830,43 @@ def _insert_lines(
         outcome.edits.append(spans.Edit(at, at, eol + body, order=order))
     else:
         outcome.edits.append(spans.Edit(at, at, body + eol, order=order))
+
+
+def _keep_missing_final_break(outcome: Outcome) -> None:
+    """Removing the last lines of a file without a final line break keeps it so.
+
+    Whole-line removals take each line's own break; at the end of such a file
+    the last removed line has none, and the break before it would become the
+    file's final one. The removals that reach the end are merged and take
+    that break instead.
+    """
+    text = outcome.text
+    if not text or text.endswith(("\n", "\r")):
+        return
+    removals = sorted(
+        (e for e in outcome.edits if e.end > e.start and not e.replacement),
+        key=lambda e: e.start,
+    )
+    chain: list[spans.Edit] = []
+    end = len(text)
+
+    for edit in reversed(removals):
+        if edit.end != end:
+            break
+        chain.append(edit)
+        end = edit.start
+
+    if not chain or end == 0 or text[end - 1] not in "\r\n":
+        return
+    start = spans.line_end(text, spans.previous_line(text, end))
+    if any(e.start < end and e.end > start for e in outcome.edits if e not in chain):
+        return
+    if any(start < e.start <= end for e in outcome.edits if e not in chain):
+        return
+
+    for edit in chain:
+        outcome.edits.remove(edit)
+    outcome.edits.append(spans.Edit(start, len(text), ""))
 
 
 def _indentation_width(line: str) -> int:
@@ -1082,6 +1150,11 @@ class _Block:
 
         while close > found[0] and self.text[close - 1] in " \t":
             close -= 1
+        pairs = self.pairs()
+        if pairs and not _empty(self.tree, pairs[-1][1]):
+            # Right after the last value: in a mapping written over several
+            # lines the closing brace often sits alone on its own line.
+            close = min(close, self.tree.content_end(pairs[-1][1]))
         keys = [k for k in KEYS if k in values]
         parts = [self.entry_text(k, values[k]) for k in keys]
         separator = ", " if self.pairs() else ""
@@ -1154,7 +1227,46 @@ class _Block:
             )
             return
         root = _Block.of(self.file, self.file.root)
-        root.remove_entry(section, planner, "registry (it held only credentials)")
+        if len(root.pairs()) > 1:
+            root.remove_entry(section, planner, "registry (it held only credentials)")
+            return
+        self.empty_section(section, planner)
+
+    def empty_section(self, section: yamlspans.Entry, planner: _Planner) -> None:
+        """`registry: {}` for a file that would otherwise have no key left.
+
+        Kamal cannot load a destination file without any key (kamal.md §0),
+        while an empty mapping deep-merges into the base as nothing.
+        """
+        assert self.node is not None
+        colon = planner.after_colon(self.file, section)
+        end = self.tree.content_end(section.value)
+
+        for key, _value in self.pairs():
+            entry = self.tree.lookup(self.node, str(key.value))
+            tag = planner.erb_tag(self.file, entry) if entry is not None else None
+            if entry is None or (tag is None and self.tree.span(entry.value) is None):
+                planner.block(
+                    self.file,
+                    key,
+                    "this credential is written by ERB control flow; remove it by hand",
+                )
+                return
+            end = max(end, tag.end if tag else 0)
+
+        self.file.outcome.edits.append(spans.Edit(colon, end, " {}"))
+        password = self.tree.lookup(self.node, "password")
+        if (
+            password is not None
+            and isinstance(yamlspans.target(password.value), ScalarNode)
+            and planner.erb_tag(self.file, password) is None
+        ):
+            _mark_secret(self.file, colon, end)
+        self.file.outcome.note(
+            colon,
+            "registry emptied (it held only credentials, and the file needs a key): "
+            "Kamal never logs in to a local registry",
+        )
 
     def remove_entry(
         self, entry: yamlspans.Entry, planner: _Planner, label: str = ""
@@ -1170,7 +1282,11 @@ class _Block:
                 "this credential is written by ERB control flow; remove it by hand",
             )
             return
-        value_end = max(self.tree.content_end(entry.value), tag.end if tag else 0)
+        if tag is None and _empty(self.tree, entry.value):
+            # An empty value's span sits at the next key: the entry ends at `:`.
+            value_end = planner.after_colon(self.file, entry)
+        else:
+            value_end = max(self.tree.content_end(entry.value), tag.end if tag else 0)
 
         if self.flow:
             start, end = self.flow_removal(key_span[0], value_end)
