@@ -380,10 +380,10 @@ def _combine(
             if context.destination not in targets[key]:
                 targets[key].append(context.destination)
 
+    per_target = [f.with_targets(tuple(targets[key])) for key, f in merged.items()]
     combined = []
-    for key, finding in merged.items():
-        names = tuple(targets[key])
-        if not explicit and proj.destinations and names == (None,):
+    for finding in _drop_covered(per_target, per_target + project_context.findings):
+        if not explicit and proj.destinations and finding.targets == (None,):
             # Deploying without -d is not how this project is used; say so
             # rather than fail the commit over it.
             finding = replace(
@@ -391,23 +391,35 @@ def _combine(
                 severity=min(finding.severity, Severity.WARNING),
                 message=finding.message + " (only when deploying without -d)",
             )
-        combined.append(finding.with_targets(names))
-    combined.extend(project_context.findings)
-    return _drop_covered(combined)
+        combined.append(finding)
+    return combined + project_context.findings
 
 
-def _drop_covered(findings: list[Finding]) -> list[Finding]:
-    """A rule's finding explains a place better than the schema's generic one."""
-    specific = {
-        (f.mark, f.kamal_rejects)
-        for f in findings
-        if f.rule != "schema" and f.kamal_rejects
-    }
-    return [
-        f
-        for f in findings
-        if not (f.rule == "schema" and (f.mark, f.kamal_rejects) in specific)
-    ]
+def _drop_covered(findings: list[Finding], others: list[Finding]) -> list[Finding]:
+    """A rule's finding explains a place better than the schema's generic one.
+
+    Only for the targets the rule's finding is about: a destination that
+    fixes what the rule complains of can still break what the schema saw
+    at the same place.
+    """
+    every = {t for f in findings for t in f.targets}
+    covering: dict[tuple[Any, ...], set[str | None]] = {}
+    for f in others:
+        if f.rule != "schema" and f.kamal_rejects:
+            # A project-wide finding names no target: it covers them all.
+            names = f.targets or every
+            covering.setdefault((f.mark, f.kamal_rejects), set()).update(names)
+
+    kept = []
+    for f in findings:
+        covered = covering.get((f.mark, f.kamal_rejects), set())
+        if f.rule == "schema" and covered:
+            left = tuple(t for t in f.targets if t not in covered)
+            if not left:
+                continue
+            f = f.with_targets(left)
+        kept.append(f)
+    return kept
 
 
 def _apply_settings(
