@@ -25,6 +25,7 @@ from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import Reader
 from ruamel.yaml.scanner import Scanner, ScannerError
 
 from dockmig import erb
@@ -62,6 +63,33 @@ class MarkingComposer(Composer):
             node = super().compose_node(parent, index)
             return alias_copy(node, event)
         return super().compose_node(parent, index)
+
+
+class PsychReader(Reader):
+    """ruamel's reader with libyaml's line breaks, which Psych uses.
+
+    libyaml ends a line at NEL, LS and PS as well as at CR and LF; ruamel's
+    YAML 1.2 reader counts only CR and LF, so after a NEL it keeps counting
+    columns, and `x: a<NEL>b` loaded as "a b" where Psych finds `b` at
+    column 0, a key without a colon.
+    """
+
+    def forward(self, length: int = 1) -> None:
+        if self.pointer + length + 1 >= len(self.buffer):
+            self.update(length + 1)
+        buffer = self.buffer
+        while length:
+            character = buffer[self.pointer]
+            self.pointer += 1
+            self.index += 1
+            if character in _BREAKS_BUT_CR or (
+                character == "\r" and buffer[self.pointer] != "\n"
+            ):
+                self.line += 1
+                self.column = 0
+            elif character != "\ufeff":
+                self.column += 1
+            length -= 1
 
 
 class PsychScanner(Scanner):
@@ -171,6 +199,7 @@ class PsychScanner(Scanner):
 
 
 _LINE_ENDS = "\0\r\n\x85\u2028\u2029"
+_BREAKS_BUT_CR = "\n\x85\u2028\u2029"
 _LINE_END = re.compile("[\0\r\n\x85\u2028\u2029]")
 
 
@@ -715,6 +744,7 @@ def _compose(document: Document) -> Node | None:
     # comments nobody reads and costs a third more).
     yaml = YAML(typ="base")
     yaml.Composer = MarkingComposer
+    yaml.Reader = PsychReader
     yaml.Scanner = PsychScanner
     try:
         nodes = yaml.compose_all(document.rendered.text)

@@ -25,7 +25,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockmig import erb, spans
 from dockmig.codemod import Migration, Outcome
-from dockmig.document import Alias, MarkingComposer, PsychScanner
+from dockmig.document import Alias, MarkingComposer, PsychReader, PsychScanner
 from dockmig.yaml11 import resolve_plain
 
 logger = logging.getLogger(__name__)
@@ -291,6 +291,7 @@ def compose(source: str, environ: Mapping[str, str] | None = None) -> Tree:
         rendered = _shifted(rendered, source)
     yaml = YAML(typ="safe", pure=True)
     yaml.Composer = _SiteComposer
+    yaml.Reader = PsychReader
     yaml.Scanner = PsychScanner
 
     try:

@@ -153,3 +153,52 @@ def test_directives_read_as_psych_reads_them() -> None:
     (finding,) = document.parse("%sbuilder:\n", "config/deploy.yml", {}).findings
     assert (finding.line, finding.column) == (1, 1)
     assert "starts with %" in finding.message
+
+
+PSYCH_STRINGS = """
+require "json"
+require "yaml"
+STDIN.read.split("\\0").each do |text|
+  begin
+    puts JSON.generate(["ok", YAML.load(text)], ascii_only: true)
+  rescue Psych::SyntaxError
+    puts JSON.generate(["error", nil])
+  end
+end
+"""
+# libyaml ends a line at NEL, LS and PS too, and so reads indentation after them.
+BREAKS = ["\x85", "\u2028", "\u2029"]
+
+
+def test_nel_ls_and_ps_end_lines_as_they_do_for_psych() -> None:
+    import json
+
+    forms = [
+        "x: a{b}b\n", "x: a{b} b\n", "x: a{b}  b\n", "x:{b}  - a\n", "x: 'a{b}b'\n",
+        'x: "a{b}b"\n', "x: |{b}  a{b}  b\n", "a: 1{b}b: 2\n", "x: [a,{b}b]\n",
+        "x: a # c{b}y: b\n", "- a{b}- b\n", "x:{b}  y: 1{b}  z: 2\n",
+    ]  # fmt: skip
+    texts = [form.format(b=b) for form in forms for b in BREAKS]
+    for text, line in zip(texts, ruby_lines(PSYCH_STRINGS, texts), strict=True):
+        kind, expected = json.loads(line)
+        parsed = document.parse(text, "config/deploy.yml", {})
+        syntax = [f for f in parsed.findings if f.rule == "yaml-syntax"]
+        if kind == "ok":
+            assert not syntax, repr(text)
+            assert parsed.data == expected, repr(text)
+        else:
+            assert syntax, repr(text)
+
+
+def test_random_texts_with_unusual_line_breaks_read_as_psych_reads_them() -> None:
+    # Lines a deploy file is made of, joined by any of libyaml's line breaks.
+    lines = [
+        "a: b", "  c: d", "- e", "  - f", "x: |", "  text", "# note", "y: 'q", "  r'",
+        "z: \"s", "  t\"", "k:", "  v", "w: one", "   two", "",
+    ]  # fmt: skip
+    rng = random.Random(20261205)
+    texts = []
+    for _ in range(3000):
+        chosen = [rng.choice(lines) for _ in range(rng.randint(1, 6))]
+        texts.append("".join(line + rng.choice([*BREAKS, "\n"]) for line in chosen))
+    assert not disagreements(texts)
