@@ -923,6 +923,8 @@ class _Builder:
                 return self._scalar(node, path)
             if isinstance(node, SequenceNode):
                 self._check_tag(node, path)
+                if self._explicit_tag(node) in _OMAP_TAGS:
+                    return self._omap(node, path)
                 return [
                     self.build(item, (*path, index))
                     for index, item in enumerate(node.value)
@@ -997,9 +999,38 @@ class _Builder:
         if short in ("!!int", "!!bool", "!!null", "!!timestamp"):
             resolved = resolve_plain(value)
             return resolved
-        if short == "!!binary":
-            return value
+        if short in ("!!binary", "!binary"):
+            return _unpack_base64(value)
         return resolve_plain(value) if node.style is None else value
+
+    def _omap(self, node: SequenceNode, path: KeyPath) -> dict[Any, Any]:
+        # Psych builds a Hash from an ordered map: for each item, the first of
+        # its children is the key and the last the value (a mapping's children
+        # are its keys and values in turn, a list's its items). An item with
+        # no children, a scalar or an alias, stops the load.
+        result: dict[Any, Any] = {}
+        for item in node.value:
+            children: list[Node] = []
+            if isinstance(item, Alias):
+                pass
+            elif isinstance(item, MappingNode):
+                children = [child for pair in item.value for child in pair]
+            elif isinstance(item, SequenceNode):
+                children = list(item.value)
+            if not children:
+                self._add(
+                    item,
+                    "yaml-syntax",
+                    "an item of an !!omap is not a one-key mapping, so Kamal's YAML "
+                    "loader stops here; write each item as `- key: value`",
+                    path,
+                    severity=Severity.ERROR,
+                    kamal_rejects=True,
+                )
+                continue
+            key = self._key(children[0], path)
+            result[key] = self.build(children[-1], (*path, key), children[0])
+        return result
 
     def _float(self, node: ScalarNode, value: str, path: KeyPath) -> Any:
         # Psych types the text as if it were plain, then calls Float() on
@@ -1133,6 +1164,66 @@ class _Builder:
                 kamal_rejects=kamal_rejects,
             )
         )
+
+
+_OMAP_TAGS = ("tag:yaml.org,2002:omap", "!omap")
+_BASE64 = {
+    character: value
+    for value, character in enumerate(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    )
+}
+
+
+def _unpack_base64(text: str) -> str:
+    """`text` decoded as Ruby's unpack("m") decodes it, which Psych uses.
+
+    Ruby skips characters outside the alphabet; an `=` where the third or
+    fourth character of a group is due ends the data, and an incomplete last
+    group gives the bytes it holds. Ruby keeps the bytes as a binary string;
+    here they are text, as UTF-8 where they are UTF-8 and one character per
+    byte where not.
+    """
+    data = bytearray()
+    index, end = 0, len(text)
+    first = second = third = -1
+
+    def skip(stop_at_pad: bool) -> int:
+        nonlocal index
+        while index < end and text[index] not in _BASE64:
+            if stop_at_pad and text[index] == "=":
+                return -1
+            index += 1
+        if index >= end:
+            return -1
+        index += 1
+        return _BASE64[text[index - 1]]
+
+    while index < end:
+        first = second = third = -1
+        first = skip(stop_at_pad=False)
+        second = skip(stop_at_pad=False) if first >= 0 else -1
+        third = skip(stop_at_pad=True) if second >= 0 else -1
+        fourth = skip(stop_at_pad=True) if third >= 0 else -1
+        if fourth < 0:
+            break
+        data += bytes(
+            (
+                (first << 2 | second >> 4) & 0xFF,
+                (second << 4 | third >> 2) & 0xFF,
+                (third << 6 | fourth) & 0xFF,
+            )
+        )
+        first = -1
+
+    if first >= 0 and second >= 0:
+        data.append((first << 2 | second >> 4) & 0xFF)
+        if third >= 0:
+            data.append((second << 4 | third >> 2) & 0xFF)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def _show(key: Any) -> str:

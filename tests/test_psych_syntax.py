@@ -202,3 +202,63 @@ def test_random_texts_with_unusual_line_breaks_read_as_psych_reads_them() -> Non
         chosen = [rng.choice(lines) for _ in range(rng.randint(1, 6))]
         texts.append("".join(line + rng.choice([*BREAKS, "\n"]) for line in chosen))
     assert not disagreements(texts)
+
+
+PSYCH_VALUES = """
+require "json"
+require "yaml"
+STDIN.read.split("\\0").each do |text|
+  begin
+    value = YAML.unsafe_load(text)["x"]
+    value = value.bytes if value.is_a?(String)
+    puts JSON.generate(["ok", value])
+  rescue StandardError
+    puts JSON.generate(["error", nil])
+  end
+end
+"""
+
+
+def test_binary_is_decoded_as_psych_decodes_it() -> None:
+    import json
+
+    rng = random.Random(20261206)
+    alphabet = "ABCabc0189+/=@ -_\\"
+    values = ["c2hvcA==", "c2h=vcA", "c2hvcA==c2hv", "c", "c2", "//79", ""]
+    values += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))]
+    values += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+               for _ in range(300)]  # fmt: skip
+    texts = [f"x: !!binary {json.dumps(value)}\n" for value in values]
+    for text, line in zip(texts, ruby_lines(PSYCH_VALUES, texts), strict=True):
+        kind, expected = json.loads(line)
+        parsed = document.parse(text, "config/deploy.yml", {})
+        assert kind == "ok", text
+        assert not parsed.findings, text
+        # Psych's bytes, as text the way dockmig keeps them.
+        data = bytes(expected)
+        try:
+            decoded = data.decode("utf-8")
+        except UnicodeDecodeError:
+            decoded = data.decode("latin-1")
+        assert parsed.data == {"x": decoded}, text
+
+
+def test_an_ordered_map_is_the_hash_psych_builds() -> None:
+    import json
+
+    values = [
+        "!!omap [{a: 1}, {b: 2}]", "!!omap [{a: 1, c: 3}, {b: 2}]", "!omap [{a: 1}]",
+        "!!omap [{a: 1}, {a: 2}]", "!!omap {a: 1}", "!!omap []", "!!omap [a, {b: 2}]",
+        "!!omap [{}, {b: 2}]", "!!omap [[a], {b: 2}]", "!!omap [{a: [1, 2]}]",
+        "!!omap [[a, b, c]]", "!!omap [[]]", "{m: &m {a: 1}, y: !!omap [*m]}",
+    ]  # fmt: skip
+    texts = [f"x: {value}\n" for value in values]
+    for text, line in zip(texts, ruby_lines(PSYCH_VALUES, texts), strict=True):
+        kind, expected = json.loads(line)
+        parsed = document.parse(text, "config/deploy.yml", {})
+        refused = [f for f in parsed.findings if f.kamal_rejects]
+        if kind == "ok":
+            assert not refused, text
+            assert parsed.data == {"x": expected}, text
+        else:
+            assert refused, text
