@@ -695,6 +695,20 @@ class _Planner:
 
         return None
 
+    def entry_end(
+        self, deploy_file: DeployFile, entry: yamlspans.Entry, tag: erb.Tag | None
+    ) -> int:
+        """Source offset just after the last character of `entry`'s value.
+
+        A value that is empty, written so or rendered so by ERB, has its mark
+        at whatever comes next, so its end is taken from the text instead.
+        """
+        if tag is not None:
+            return tag.end
+        if _empty(deploy_file.tree, entry.value):
+            return self.after_colon(deploy_file, entry)
+        return deploy_file.tree.content_end(entry.value)
+
     def after_colon(self, deploy_file: DeployFile, entry: yamlspans.Entry) -> int:
         """Source offset just after the `:` that ends `entry`'s key."""
         text = deploy_file.text
@@ -1240,7 +1254,7 @@ class _Block:
         """
         assert self.node is not None
         colon = planner.after_colon(self.file, section)
-        end = self.tree.content_end(section.value)
+        end = colon
 
         for key, _value in self.pairs():
             entry = self.tree.lookup(self.node, str(key.value))
@@ -1252,7 +1266,7 @@ class _Block:
                     "this credential is written by ERB control flow; remove it by hand",
                 )
                 return
-            end = max(end, tag.end if tag else 0)
+            end = max(end, planner.entry_end(self.file, entry, tag))
 
         self.file.outcome.edits.append(spans.Edit(colon, end, " {}"))
         password = self.tree.lookup(self.node, "password")
@@ -1282,11 +1296,7 @@ class _Block:
                 "this credential is written by ERB control flow; remove it by hand",
             )
             return
-        if tag is None and _empty(self.tree, entry.value):
-            # An empty value's span sits at the next key: the entry ends at `:`.
-            value_end = planner.after_colon(self.file, entry)
-        else:
-            value_end = max(self.tree.content_end(entry.value), tag.end if tag else 0)
+        value_end = planner.entry_end(self.file, entry, tag)
 
         if self.flow:
             start, end = self.flow_removal(key_span[0], value_end)
