@@ -62,6 +62,11 @@ class MarkingComposer(Composer):
             event = self.parser.peek_event()
             node = super().compose_node(parent, index)
             return alias_copy(node, event)
+        anchor = self.parser.peek_event().anchor
+        if anchor is not None:
+            # A reused name: the later anchor wins, silently, as in Psych.
+            # ruamel would warn, printing the lines of both, values and all.
+            self.anchors.pop(anchor, None)
         return super().compose_node(parent, index)
 
 

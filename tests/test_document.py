@@ -227,3 +227,18 @@ def test_skipping_a_comment_at_once_keeps_every_position(comments: list[str]) ->
     finally:
         document._skip_comment = original
     assert fast == slow
+
+
+def test_a_reused_anchor_name_refers_to_the_later_one_without_a_warning() -> None:
+    # ruamel's warning prints the lines around both anchors, values included.
+    import warnings
+
+    text = "a: &x first-value\nb: &x second-value\nc: *x\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        parsed = parse(text)
+        tree = yamlspans.compose(text)
+
+    assert parsed.data == {"a": "first-value", "b": "second-value", "c": "second-value"}
+    assert tree.root is not None
+    assert [str(w.message) for w in caught] == []
