@@ -447,7 +447,7 @@ def parse(source: str, display: str, environ: Mapping[str, str]) -> Document:
     offset = len(source) - len(body)
     rendered = erb.render(body, environ)
     if offset:
-        rendered = _shift(rendered, source, offset)
+        rendered = rendered.moved(source, offset)
     document = Document(path=display, source=source, rendered=rendered)
     _suppress(document, [])
 
@@ -625,22 +625,6 @@ def _expanded_size(
     open_nodes.discard(key)
     sizes[key] = size
     return size
-
-
-def _shift(rendered: erb.Rendered, source: str, offset: int) -> erb.Rendered:
-    """Account for a byte-order mark that was set aside before rendering."""
-    shifted = erb.Rendered(source=source, text=rendered.text)
-    shifted.tags = rendered.tags
-    shifted.opaque = rendered.opaque
-    shifted.effectful = rendered.effectful
-    shifted.problems = [
-        erb.Problem(p.offset + offset, p.message, p.certain, p.syntax)
-        for p in rendered.problems
-    ]
-    shifted.conditional = [(a + offset, b + offset) for a, b in rendered.conditional]
-    segments = rendered._segments or [(0, 0, len(rendered.text))]
-    shifted._segments = [(r, s + offset, n) for r, s, n in segments]
-    return shifted
 
 
 @dataclass(frozen=True)

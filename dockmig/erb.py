@@ -18,7 +18,7 @@ import bisect
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,26 @@ class Rendered:
 
     def is_conditional(self, source_offset: int) -> bool:
         return any(start <= source_offset < end for start, end in self.conditional)
+
+    def moved(self, source: str, offset: int) -> Rendered:
+        """This rendering of `source[offset:]`, with offsets counted in `source`.
+
+        For a byte-order mark set aside before rendering: every source offset
+        (tags, problems, conditional ranges, segments) moves by `offset`.
+        """
+
+        def tag(old: Tag) -> Tag:
+            return replace(old, start=old.start + offset, end=old.end + offset)
+
+        moved = Rendered(source=source, text=self.text)
+        moved.tags = [tag(t) for t in self.tags]
+        moved.opaque = {placeholder: tag(t) for placeholder, t in self.opaque.items()}
+        moved.effectful = [tag(t) for t in self.effectful]
+        moved.problems = [replace(p, offset=p.offset + offset) for p in self.problems]
+        moved.conditional = [(a + offset, b + offset) for a, b in self.conditional]
+        segments = self._segments or [(0, 0, len(self.text))]
+        moved._segments = [(r, s + offset, n) for r, s, n in segments]
+        return moved
 
 
 class _Unknown(Exception):

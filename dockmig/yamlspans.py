@@ -288,7 +288,7 @@ def compose(source: str, environ: Mapping[str, str] | None = None) -> Tree:
         rendered = erb.render(body, environ)
 
     if len(body) != len(source):
-        rendered = _shifted(rendered, source)
+        rendered = rendered.moved(source, 1)
     yaml = YAML(typ="safe", pure=True)
     yaml.Composer = _SiteComposer
     yaml.Reader = PsychReader
@@ -317,20 +317,6 @@ def compose(source: str, environ: Mapping[str, str] | None = None) -> Tree:
     sites = getattr(yaml.composer, "sites", {})
 
     return Tree(source, rendered, root, alias_sites=sites)
-
-
-def _shifted(rendered: erb.Rendered, source: str) -> erb.Rendered:
-    """Offsets of the rendering count the byte-order mark that was set aside."""
-    shifted = erb.Rendered(source=source, text=rendered.text)
-    shifted.tags = rendered.tags
-    shifted.opaque = rendered.opaque
-    shifted.effectful = rendered.effectful
-    shifted.problems = rendered.problems
-    shifted.conditional = [(a + 1, b + 1) for a, b in rendered.conditional]
-    segments = rendered._segments or [(0, 0, len(rendered.text))]
-    shifted._segments = [(r, s + 1, n) for r, s, n in segments]
-
-    return shifted
 
 
 # --- scalars: reading and writing them the way the file already does

@@ -242,3 +242,19 @@ def test_a_reused_anchor_name_refers_to_the_later_one_without_a_warning() -> Non
     assert parsed.data == {"a": "first-value", "b": "second-value", "c": "second-value"}
     assert tree.root is not None
     assert [str(w.message) for w in caught] == []
+
+
+def test_erb_offsets_count_the_byte_order_mark_set_aside() -> None:
+    source = '\ufeffservice: <%= ENV["NAME"] %>\nimage: <%= File.read("x") %>\n'
+    rendered = parse(source, {"NAME": "shop"}).rendered
+
+    assert [source[t.start : t.end] for t in rendered.tags] == [
+        '<%= ENV["NAME"] %>',
+        '<%= File.read("x") %>',
+    ]
+    assert [source[t.start : t.end] for t in rendered.effectful] == [
+        '<%= File.read("x") %>'
+    ]
+    assert [source[t.start : t.end] for t in rendered.opaque.values()] == [
+        '<%= File.read("x") %>'
+    ]

@@ -169,6 +169,24 @@ def test_a_config_outside_the_project_is_named_as_outside_not_as_a_link(
     assert outside.read_text() == LOCAL_CONFIG
 
 
+def test_an_erb_username_in_a_file_with_a_byte_order_mark_is_replaced(
+    tmp_path: Path,
+) -> None:
+    config = LOCAL_CONFIG.replace(
+        "  server: localhost:5555\n",
+        '  server: localhost:5555\n  username: <%= ENV["REGISTRY_USER"] %>\n',
+    )
+    root = _project(tmp_path, {"config/deploy.yml": "\ufeff" + config})
+
+    out = io.StringIO()
+    code = run(root, mode="write", out=out, environ={"REGISTRY_USER": "ru"}, **TO_KNOT)  # type: ignore[arg-type]
+
+    assert code == 0, out.getvalue()
+    written = (root / "config/deploy.yml").read_text(encoding="utf-8")
+    assert written.startswith("\ufeffservice: shop\n")
+    assert "  username: admin\n" in written and "REGISTRY_USER" not in written
+
+
 def test_a_link_inside_the_project_is_edited_once_through_its_target(
     tmp_path: Path,
 ) -> None:
