@@ -33,7 +33,7 @@ from typing import Any
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockmig import document, erb, project, spans, yamlspans
-from dockmig.codemod import Migration, Outcome
+from dockmig.codemod import Migration, Outcome, is_local
 from dockmig.findings import Mark, Severity
 
 logger = logging.getLogger(__name__)
@@ -776,6 +776,43 @@ class _Planner:
             f"{', '.join(map(str, lines)) or '-'} too",
         )
 
+    def accessories_on_old_registries(self) -> set[str]:
+        """Accessories whose own registry server, in any file, is an old host."""
+        hosts = {h.lower() for h in self.migration.old_hosts}
+        found = set()
+
+        for deploy_file in self.dp.files:
+            tree = deploy_file.tree
+            accessories = tree.lookup(deploy_file.root, "accessories")
+            if accessories is None:
+                continue
+            for name, accessory in tree.resolved(accessories.value).items():
+                registry = tree.lookup(accessory.value, "registry")
+                server = tree.lookup(registry.value, "server") if registry else None
+                node = yamlspans.target(server.value) if server else None
+                if isinstance(node, ScalarNode) and str(node.value).lower() in hosts:
+                    found.add(str(name))
+        return found
+
+    def own_registry(self, deploy_file: DeployFile, node: Node, name: str) -> None:
+        """Report an accessory's own registry on an old host, which stays."""
+        where = f"accessories/{name}/registry/server"
+        if is_local(str(node.value)):
+            self.block(
+                deploy_file,
+                node,
+                f"{where} is the local registry, which the move leaves behind; "
+                "dockmig moves the app's registry, not an accessory's own: move "
+                "this accessory's registry, credentials and image by hand",
+            )
+            return
+        offset = deploy_file.tree.src(node.start_mark.index)
+        deploy_file.outcome.note(
+            offset,
+            f"{where} names the old registry as this accessory's own; it and "
+            "the accessory's image are left as they are",
+        )
+
     def references(self, deploy_file: DeployFile) -> None:
         """Image references to the old hosts anywhere else in the file."""
         hosts = [h.lower() for h in self.migration.old_hosts]
@@ -783,9 +820,17 @@ class _Planner:
         if not hosts:
             return
         tree = deploy_file.tree
+        own = self.accessories_on_old_registries()
 
         for path, node in tree.scalars(tree.root):
             if not any(h in str(node.value).lower() for h in hosts):
+                continue
+            if len(path) >= 3 and path[0] == "accessories" and path[1] in own:
+                # Kamal pulls such an accessory as `<its server>/<image>`, so
+                # its image moves only with its registry. A local one goes away
+                # with the move; a remote one may well stay.
+                if path[2:] == ("registry", "server"):
+                    self.own_registry(deploy_file, node, str(path[1]))
                 continue
             found = tree.span(node)
             if found is not None and (deploy_file.display, found[0]) in self.handled:

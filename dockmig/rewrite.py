@@ -1147,6 +1147,12 @@ def summary(result: Plan, *, written: bool = False) -> str:
     ]
 
     if blocking:
-        parts.append(f"{blocking} blocking problem{'s' if blocking != 1 else ''}")
+        # The diff shows the files that could be edited; none is written
+        # while anything blocks, and the summary must not suggest otherwise.
+        parts.append(
+            f"{blocking} blocking problem{'s' if blocking != 1 else ''}: "
+            "--write changes nothing until "
+            f"{'they are' if blocking != 1 else 'it is'} fixed"
+        )
 
     return "; ".join(parts)

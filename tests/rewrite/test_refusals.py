@@ -147,6 +147,63 @@ def test_a_server_written_by_erb_is_reported_once_however_many_targets_read_it(
     assert _snapshot(root) == before
 
 
+ACCESSORY = """\
+accessories:
+  db:
+    image: {image}
+    host: 192.0.2.10
+    registry:
+      server: {server}
+      username: bot
+      password:
+        - DB_REGISTRY_PASSWORD
+"""
+
+
+def test_an_accessory_on_its_own_local_registry_blocks_the_move(
+    tmp_path: Path,
+) -> None:
+    accessory = ACCESSORY.format(image=f"{OLD}/db:16", server=OLD)
+    root = _project(tmp_path, {"config/deploy.yml": CONFIG + accessory})
+    before = _snapshot(root)
+
+    code, output = _run(root)
+
+    blocked = [line for line in output.splitlines() if line.startswith("blocked:")]
+    assert code == 1
+    assert blocked == [
+        "blocked: config/deploy.yml:14:15: accessories/db/registry/server is the "
+        "local registry, which the move leaves behind; dockmig moves the app's "
+        "registry, not an accessory's own: move this accessory's registry, "
+        "credentials and image by hand"
+    ]
+    assert "--write changes nothing until it is fixed" in output
+    assert _snapshot(root) == before
+
+
+def test_an_accessory_on_its_own_remote_registry_keeps_it_and_its_image(
+    tmp_path: Path,
+) -> None:
+    remote = "registry.old.example"
+    config = CONFIG.replace(
+        f"  server: {OLD}\n",
+        f"  server: {remote}\n  username: deploy\n  password:\n    - OLD_PASSWORD\n",
+    )
+    accessory = ACCESSORY.format(image=f"{remote}/db:16", server=remote)
+    root = _project(tmp_path, {"config/deploy.yml": config + accessory})
+
+    code, output = _run(root)
+
+    assert code == 0, output
+    written = (root / "config/deploy.yml").read_text()
+    assert f"  server: {NEW}\n" in written
+    assert accessory in written
+    assert (
+        "accessories/db/registry/server names the old registry as this "
+        "accessory's own; it and the accessory's image are left as they are"
+    ) in output
+
+
 # --- tabs and YAML errors
 
 
