@@ -26,8 +26,11 @@ _COMMENTED = re.compile(
     r"^[ \t]*#[ \t]*(?:export[ \t]+)?(?P<name>[A-Za-z0-9_.]+)"
     r"[ \t]*=[ \t]*(?P<value>.*)$"
 )
+# `NAME=$NAME`, `NAME=${NAME}`, either in double quotes (which expand it too),
+# with or without a comment after it.
 _PASS_THROUGH = (
-    r"^[ \t]*(?:export[ \t]+)?{name}[ \t]*=[ \t]*(?:\${name}|\$\{{{name}\}})[ \t]*$"
+    r"^[ \t]*(?:export[ \t]+)?{name}[ \t]*=[ \t]*"
+    r"(?P<quote>\"?)(?:\${name}|\$\{{{name}\}})(?P=quote)(?:[ \t]+#.*|[ \t]*)$"
 )
 
 
@@ -86,7 +89,7 @@ def add(outcome: Outcome, name: str, near: str | None = None) -> None:
 
 
 def remove(outcome: Outcome, name: str) -> bool:
-    """Plan the removal of a `NAME=$NAME` line; False when there is none."""
+    """Plan the removal of a `NAME=$NAME` line (or a form of it); False if none."""
     text = outcome.text
     pattern = re.compile(_PASS_THROUGH.format(name=re.escape(name)))
 
