@@ -688,10 +688,13 @@ class _Planner:
         ):
             return None
 
+        # In `{...}` the value ends at the next `,` or `}`.
+        flow = bool(getattr(yamlspans.target(entry.mapping), "flow_style", False))
         for tag in tree.rendered.tags:
             if tag.start == position and tag.kind == "output":
                 rest = text[tag.end : spans.line_end(text, tag.end)].strip()
-                return tag if not rest or rest.startswith("#") else None
+                ends = not rest or rest.startswith("#") or (flow and rest[0] in ",}")
+                return tag if ends else None
 
         return None
 
@@ -1264,6 +1267,9 @@ class _Block:
         assert self.node is not None
         going = {id(e.key) for e in entries}
         staying = [k for k, _v in self.pairs() if id(k) not in going]
+        if staying and self.flow:
+            self.remove_from_flow(entries, planner)
+            return
         if staying or (self.file.display, self.start) in planner.additions:
             for entry in entries:
                 self.remove_entry(entry, planner)
@@ -1327,14 +1333,80 @@ class _Block:
             "Kamal never logs in to a local registry",
         )
 
+    def remove_from_flow(
+        self, entries: list[yamlspans.Entry], planner: _Planner
+    ) -> None:
+        """Remove entries of a `{...}` mapping, a run of neighbours at a time.
+
+        Each run goes with the commas that join it to the rest: up to the key
+        that follows it, or, at the end, from just after the value before it.
+        Taken one entry at a time, two neighbours would both claim the comma
+        between them.
+        """
+        pairs = self.pairs()
+        going = {id(e.key): e for e in entries}
+        ends: dict[int, int] = {}
+
+        for index, (key, _value) in enumerate(pairs):
+            entry = self.tree.lookup(self.node, str(key.value))
+            span = self.tree.span(key)
+            if entry is None or span is None:
+                continue
+            tag = planner.erb_tag(self.file, entry)
+            if tag is not None or self.tree.span(yamlspans.target(entry.value)):
+                ends[index] = planner.entry_end(self.file, entry, tag)
+
+        index = 0
+        while index < len(pairs):
+            if id(pairs[index][0]) not in going:
+                index += 1
+                continue
+            last = index
+            while last + 1 < len(pairs) and id(pairs[last + 1][0]) in going:
+                last += 1
+            self._remove_run(pairs, going, ends, index, last, planner)
+            index = last + 1
+
+    def _remove_run(
+        self,
+        pairs: list[tuple[ScalarNode, Node]],
+        going: dict[int, yamlspans.Entry],
+        ends: dict[int, int],
+        first: int,
+        last: int,
+        planner: _Planner,
+    ) -> None:
+        def key_start(index: int) -> int | None:
+            span = self.tree.span(pairs[index][0])
+            return span[0] if span is not None else None
+
+        starts = [key_start(i) for i in range(first, last + 1)]
+        if last + 1 < len(pairs):
+            start, end = starts[0], key_start(last + 1)
+        elif first > 0:
+            start, end = ends.get(first - 1), ends.get(last)
+        else:
+            start, end = starts[0], ends.get(last)
+
+        bounds = [start, *starts[1:], end]
+        for offset, index in enumerate(range(first, last + 1)):
+            piece = (bounds[offset], bounds[offset + 1])
+            self.remove_entry(going[id(pairs[index][0])], planner, flow_span=piece)
+
     def remove_entry(
-        self, entry: yamlspans.Entry, planner: _Planner, label: str = ""
+        self,
+        entry: yamlspans.Entry,
+        planner: _Planner,
+        label: str = "",
+        *,
+        flow_span: tuple[int | None, int | None] | None = None,
     ) -> None:
         key_span = self.tree.span(entry.key)
         node = yamlspans.target(entry.value)
         tag = planner.erb_tag(self.file, entry)
 
-        if key_span is None or (tag is None and self.tree.span(node) is None):
+        computed = tag is None and self.tree.span(node) is None
+        if key_span is None or computed or (flow_span and None in flow_span):
             planner.block(
                 self.file,
                 entry.key,
@@ -1343,7 +1415,9 @@ class _Block:
             return
         value_end = planner.entry_end(self.file, entry, tag)
 
-        if self.flow:
+        if flow_span is not None:
+            start, end = flow_span[0] or 0, flow_span[1] or 0
+        elif self.flow:
             start, end = self.flow_removal(key_span[0], value_end)
         else:
             start, end = self.line_removal(key_span[0], value_end)
