@@ -323,13 +323,27 @@ _TOKEN = re.compile(
 )
 _PURE_CONSTANTS = {"RUBY_ENGINE": "ruby"}
 _PURE_UNKNOWN = {"RUBY_VERSION", "RUBY_ENGINE_VERSION", "RUBY_PLATFORM"}
+# Ruby's whitespace for strip: no Unicode spaces, but NUL.
+_RUBY_BLANKS = "\0\t\n\v\f\r "
+
+
+def _chomp(text: str) -> str:
+    # One line ending, not all of them: "x\n\n".chomp is "x\n".
+    for ending in ("\r\n", "\n", "\r"):
+        if text.endswith(ending):
+            return text[: -len(ending)]
+    return text
+
+
 _STRING_METHODS: dict[str, Callable[[str], str]] = {
-    "strip": str.strip,
+    "strip": lambda text: text.strip(_RUBY_BLANKS),
     "to_s": lambda text: text,
     "downcase": str.lower,
     "upcase": str.upper,
-    "chomp": lambda text: text.rstrip("\r\n"),
+    "chomp": _chomp,
 }
+# Of those, the ones nil has too (nil.to_s is ""); the others raise on nil.
+_NIL_METHODS = {"to_s": ""}
 
 
 # Deeper nesting than this is not what deploy files hold; evaluating it would
@@ -427,9 +441,12 @@ class _Evaluator:
             if token is None or token[0] != "name" or token[1] not in _STRING_METHODS:
                 raise _Unknown(pure=False)
             self.index += 1
-            if value is None:
+            if value is None and token[1] in _NIL_METHODS:
+                value = _NIL_METHODS[token[1]]
+            elif value is None:
                 raise _Raises(f"ERB calls .{token[1]} on nil")
-            value = _STRING_METHODS[token[1]](value)
+            else:
+                value = _STRING_METHODS[token[1]](value)
         return value
 
     def _primary(self) -> str | None:
