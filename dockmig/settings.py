@@ -68,7 +68,9 @@ def parse_size(value: int | str) -> int:
 
 def load(root: Path) -> Settings:
     path = root / FILENAME
-    if not path.exists():
+    # A link to nothing is a settings file that cannot be read, not an absent
+    # one: the reader says so rather than every value quietly defaulting.
+    if not (path.exists() or path.is_symlink()):
         return Settings()
     doc = document.load(path, FILENAME, {})
     for finding in doc.findings:
@@ -127,10 +129,26 @@ def _finite(doc: document.Document, path: tuple[str, ...], value: Any) -> float:
     )
 
 
+def _check_port(doc: document.Document, host: str) -> None:
+    # The schema's pattern allows five digits; TCP allows 1-65535.
+    port = host.split("/", 1)[0].partition(":")[2]
+    if not port or 0 < int(port) < 65536:
+        return
+    mark = doc.position(("registry", "host"))
+    raise DockmigError(
+        f"registry/host {host!r} has port {int(port)}, outside 1-65535",
+        path=FILENAME,
+        line=mark.value.line if mark else 1,
+        column=mark.value.column if mark else 1,
+    )
+
+
 def _from_data(data: dict[str, Any], path: Path, doc: document.Document) -> Settings:
     settings = Settings(path=path)
     registry = data.get("registry", {})
     settings.registry_host = registry.get("host")
+    if settings.registry_host is not None:
+        _check_port(doc, settings.registry_host)
     settings.registry_username = registry.get("username")
     settings.password_secret = registry.get("password_secret")
     settings.ca_file = registry.get("ca_file")

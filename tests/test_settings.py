@@ -99,3 +99,30 @@ def test_a_bad_value_says_what_form_it_should_have(
 ) -> None:
     with pytest.raises(DockmigError, match=says):
         settings.load(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "65536"])
+def test_a_registry_port_outside_tcp_s_range_is_refused_at_its_value(
+    tmp_path: Path, port: str
+) -> None:
+    # The schema's pattern lets five digits through; doctor then crashed on them.
+    with pytest.raises(DockmigError) as raised:
+        settings.load(write(tmp_path, f"registry:\n  host: reg.example.com:{port}\n"))
+    message = str(raised.value)
+    assert message.startswith(".dockmig.yml:2:9: "), message
+    assert "outside 1-65535" in message
+
+
+def test_the_highest_port_is_accepted(tmp_path: Path) -> None:
+    loaded = settings.load(
+        write(tmp_path, "registry:\n  host: reg.example.com:65535\n")
+    )
+    assert loaded.registry_host == "reg.example.com:65535"
+
+
+def test_a_settings_link_to_nothing_stops_instead_of_defaulting(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".dockmig.yml").symlink_to(tmp_path / "moved-away.yml")
+    with pytest.raises(DockmigError, match="does not exist"):
+        settings.load(tmp_path)
