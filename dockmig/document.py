@@ -945,9 +945,10 @@ class _Builder:
     def _ruby_tag(self, node: Node, tag: str, path: KeyPath) -> None:
         # Kamal's unsafe_load stops on a class Ruby does not know; a class it
         # does know builds an object, which fails Kamal's checks wherever
-        # Kamal looks but passes under a top-level x- key, which it ignores.
-        ignored = bool(path) and str(path[0]).startswith("x-")
-        if ignored:
+        # Kamal looks but passes where it never looks: under a top-level x-
+        # key, and inside the free-form options and args maps.
+        ignored = (bool(path) and str(path[0]).startswith("x-")) or _uninspected(path)
+        if ignored and tag.removeprefix("!ruby/object:") not in _ALWAYS_LOADABLE:
             where = self.mark(node)
             self.document.undecided = (
                 f"{where.file}:{where.line}:{where.column} {tag} loads only if "
@@ -1213,6 +1214,26 @@ def _unpack_base64(text: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+# Classes every Ruby with Psych has and can build from `!ruby/object:NAME {}`
+# (Integer, Symbol or Struct have no allocator, Set or Date need a require).
+_ALWAYS_LOADABLE = {
+    "Object", "Hash", "Array", "String", "Exception", "StandardError", "Range",
+    "Regexp", "Time",
+}  # fmt: skip
+
+
+def _uninspected(path: KeyPath) -> bool:
+    """Inside an `options` or `args` map, whose values Kamal never checks.
+
+    Only `options/restart` is checked (kamal.md §4.3); the map itself must be
+    a map.
+    """
+    for index, key in enumerate(path[:-1]):
+        if key in ("options", "args") and index > 0:
+            return not (key == "options" and path[index + 1] == "restart")
+    return False
 
 
 def _show(key: Any) -> str:

@@ -123,6 +123,31 @@ def test_ruby_object_tags_are_reported_and_symbols_allowed() -> None:
     assert doc.data["b"] == Symbol("quiet") and doc.data["c"] == "12"
 
 
+@pytest.mark.parametrize(
+    ("text", "rejects", "undecided"),
+    [
+        # Checked by Kamal: a Ruby object there fails its type check.
+        ("builder:\n  args: !ruby/object:Object {}\n", True, False),
+        ("servers:\n  web:\n    options:\n      restart: !ruby/object:Object {}\n",
+         True, False),
+        # Never looked at: a class every Ruby can build loads and passes...
+        ("builder:\n  args:\n    A: !ruby/object:Object {}\n", False, False),
+        ("x-notes: !ruby/object:Time {}\n", False, False),
+        # ...while whether Kamal's Ruby knows any other class, dockmig cannot tell.
+        ("builder:\n  args:\n    A: !ruby/object:Acme::Thing {}\n", False, True),
+        ("servers:\n  web:\n    options:\n      cpus: !ruby/object:Integer {}\n",
+         False, True),
+    ],
+)  # fmt: skip
+def test_a_ruby_object_rejects_where_kamal_looks_and_is_doubted_where_not(
+    text: str, rejects: bool, undecided: bool
+) -> None:
+    doc = parse(text)
+    (finding,) = [f for f in doc.findings if f.rule == "ruby-object-tag"]
+    assert finding.kamal_rejects is rejects
+    assert (doc.undecided is not None) is undecided
+
+
 def test_suppression_comment_covers_its_line_or_the_next() -> None:
     doc = parse("a: 1  # dockmig: ignore[x, y]\n# dockmig: ignore[z]\n\nb: 2\n")
     assert doc.suppressions == {1: {"x", "y"}, 4: {"z"}}
