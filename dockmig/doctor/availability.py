@@ -13,7 +13,10 @@ secret, the file and the variables, nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -154,17 +157,8 @@ def _by_command(
     shell_env.update({k: v for k, v in resolved.items() if k in earlier and v})
     outputs = []
     for number, command in enumerate(entry.commands, start=1):
-        try:
-            completed = subprocess.run(
-                ["/bin/sh", "-c", command],
-                cwd=cwd,
-                env=shell_env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
+        completed = _run_command(command, cwd, shell_env, timeout)
+        if completed is None:
             return Availability(
                 name,
                 BROKEN,
@@ -172,16 +166,16 @@ def _by_command(
                 f"{timeout:.1f} s",
                 where=file.path,
             )
-        if completed.returncode != 0:
+        returncode, stdout = completed
+        if returncode != 0:
             # Its output and errors may hold the value: neither is shown.
             return Availability(
                 name,
                 BROKEN,
-                f"command {number} for {name} in {file.path} exited with "
-                f"{completed.returncode}",
+                f"command {number} for {name} in {file.path} exited with {returncode}",
                 where=file.path,
             )
-        outputs.append(completed.stdout.removesuffix("\n"))
+        outputs.append(stdout.removesuffix("\n"))
 
     if not any(outputs):
         return Availability(
@@ -196,6 +190,36 @@ def _by_command(
         Secret(value) if value else None,
         file.path,
     )
+
+
+def _run_command(
+    command: str, cwd: Path | None, environ: Mapping[str, str], timeout: float
+) -> tuple[int, str] | None:
+    """Its exit status and output, or None when it did not finish in time.
+
+    The command gets its own process group: killing only the shell at the
+    time-out would leave what it started (`sleep`, a password manager's CLI
+    waiting for a prompt) running after dockmig has gone. It reads nothing
+    from dockmig's stdin, which in a Kamal hook is Kamal's.
+    """
+    with subprocess.Popen(
+        ["/bin/sh", "-c", command],
+        cwd=cwd,
+        env=dict(environ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return None
+    return process.returncode, stdout
 
 
 def credential(
