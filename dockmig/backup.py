@@ -21,6 +21,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shlex
 import tarfile
 import time
@@ -41,6 +42,8 @@ MOUNT = "/volume"
 # take long, but the engine never stays silent that long while sending.
 READ_TIMEOUT = 120.0
 _BLOCK = 1 << 20
+# Docker's own rule for volume names (the settings schema's too).
+VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class Writable(Protocol):
@@ -107,6 +110,12 @@ def check_helper_image(client: Any, image: str) -> None:
             "image you have with --helper-image or backup/helper_image in "
             ".dockmig.yml (any image works: it is never started)"
         ) from None
+    except docker.errors.APIError as error:
+        # A name the engine cannot parse (`NOT VALID::`) is a 400, not a 404.
+        raise DockmigError(
+            f"the engine refused the helper image {image!r}: {_explained(error)}; "
+            "name an image you have with --helper-image"
+        ) from None
 
 
 def backup(
@@ -114,20 +123,50 @@ def backup(
 ) -> Backup:
     """Write and verify one volume's archive in `folder`; raises DockmigError."""
     import docker.errors
+    import requests.exceptions
 
+    # The name becomes part of the archive's file name, and the engine's API
+    # path: `x/../falkordb_data` finds falkordb_data there, then no mount.
+    if VOLUME_NAME.fullmatch(volume) is None:
+        raise DockmigError(
+            f"{volume!r} is not a Docker volume name (letters, digits, _ . and -, "
+            "starting with a letter or digit)"
+        )
     try:
         client.inspect_volume(volume)
     except docker.errors.NotFound:
         raise DockmigError(f"no volume {volume!r} in this engine") from None
     warnings = _users(client, volume)
 
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DockmigError(
+            f"cannot create the backup folder ({error.strerror or error})",
+            path=str(folder),
+        ) from None
     final = _free_name(folder, archive_name(volume, moment or time.time()))
     partial = folder / f".{final.name}.partial"
+    # docker's APIError and requests' errors are OSErrors too: most specific first.
     try:
         listed = _write(client, volume, image, partial)
         _verify(partial, listed)
         os.replace(partial, final)
+    except docker.errors.APIError as error:
+        raise DockmigError(
+            f"the engine refused to read {volume!r}: {_explained(error)}; "
+            "nothing was kept"
+        ) from None
+    except requests.exceptions.RequestException as error:
+        raise DockmigError(
+            f"the engine stopped sending {volume!r} ({type(error).__name__}); "
+            "nothing was kept"
+        ) from None
+    except OSError as error:
+        raise DockmigError(
+            f"cannot write the archive ({error.strerror or error}); nothing was kept",
+            path=str(final),
+        ) from None
     finally:
         partial.unlink(missing_ok=True)
 
@@ -139,6 +178,13 @@ def backup(
         restore=restore_command(volume, final.resolve(), image),
         warnings=warnings,
     )
+
+
+def _explained(error: Any) -> str:
+    explanation = getattr(error, "explanation", None)
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    return str(explanation or error.status_code or type(error).__name__)
 
 
 def _users(client: Any, volume: str) -> list[str]:

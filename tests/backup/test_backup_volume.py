@@ -300,3 +300,42 @@ def test_restore_command_quotes_what_a_shell_would_split() -> None:
     )
     assert "< '/tmp/my backups/data-1.tar.gz'" in command
     assert command.startswith("docker volume create data && ")
+
+
+def test_helper_image_name_the_engine_cannot_parse_stops_with_exit_3(
+    own_dockerd: Any, volume: str, tmp_path: Path
+) -> None:
+    result = invoke(
+        own_dockerd, volume, "--to", "out", "--helper-image", "NOT VALID::",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert "helper image 'NOT VALID::'" in result.stderr
+    assert archives(tmp_path / "out") == []
+
+
+def test_folder_that_cannot_be_made_stops_with_exit_3(
+    own_dockerd: Any, volume: str, tmp_path: Path
+) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder\n")
+    result = invoke(
+        own_dockerd, volume, "--to", "taken/out", "--helper-image", HELPER_IMAGE,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert "cannot create the backup folder" in result.stderr
+    assert "taken/out" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["x/../falkordb_data", "..", "-x", ""])
+def test_a_name_that_is_no_volume_name_is_refused_before_the_engine_is_asked(
+    own_dockerd: Any, volume: str, tmp_path: Path, name: str
+) -> None:
+    (tmp_path / "out" / "x").mkdir(parents=True)
+    result = invoke(
+        own_dockerd, "--to", "out", "--helper-image", HELPER_IMAGE, "--", name,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert "is not a Docker volume name" in result.stderr
+    assert list((tmp_path / "out").rglob("*.tar.gz")) == []
