@@ -239,7 +239,9 @@ def _orbstack_socket(evidence: Evidence) -> str | None:
 
 
 def _other_engines_unseen(evidence: Evidence) -> bool:
-    return evidence.status("docker.other-engine") in (None, "skip", "error")
+    # The probe itself only says ok or warn; a fail is the runner's, for a
+    # probe cut off at the deadline before it had looked at every socket.
+    return evidence.status("docker.other-engine") not in ("ok", "warn")
 
 
 def _install_orbstack(evidence: Evidence) -> Item:

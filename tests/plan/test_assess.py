@@ -268,3 +268,22 @@ def test_markdown_evidence_shows_as_written(evidence: str, markdown: str) -> Non
     plan.write_markdown(plan.Plan("/p", [item], 0.0), stream)
     [line] = [line for line in stream.getvalue().splitlines() if line.startswith("- [")]
     assert line == f"- [ ] **Title**: *open*: {markdown}"
+
+
+def test_other_engines_cut_off_by_the_deadline_tick_nothing_about_docker_desktop(
+    knot: Path,
+) -> None:
+    # What the runner reports for docker.other-engine still asking a socket
+    # at the deadline: no answer from Docker Desktop is no evidence it stopped.
+    timed_out = Outcome(
+        Status.FAIL,
+        "no answer within the 2 s deadline: waiting for the engine socket " + DD_SOCKET,
+        "find out why it does not answer, or allow more time with --deadline",
+        {"timed_out": True},
+    )
+    found = items(
+        knot, docker_engine=engine("Docker Engine"), docker_other_engine=timed_out
+    )
+    for item_id in ("install-orbstack", "stop-docker-desktop"):
+        assert found[item_id].state == plan.UNKNOWN, found[item_id]
+    assert found["uninstall-docker-desktop"].state == plan.UNKNOWN
