@@ -97,9 +97,10 @@ def script(name: str) -> str:
 {MARKER}
 # Runs the project's own {name} hook first (kept as {original}), then
 # `dockmig doctor` for the destination Kamal deploys to. A failure stops Kamal.
+# Kamal runs a hook that exists, executable or not, so this does too.
 set -e
 hook_dir=$(dirname "$0")
-if [ -x "$hook_dir/{original}" ]; then
+if [ -e "$hook_dir/{original}" ]; then
   "$hook_dir/{original}" "$@"
 fi
 dockmig=${{DOCKMIG:-dockmig}}
@@ -199,11 +200,21 @@ def install(root: Path) -> list[Change]:
             if action == "unchanged":
                 changes.append(Change(display, action))
                 continue
+            # The new hook is written in full before the project's own moves
+            # aside: a full disk must not leave the project without its hook.
+            prepared = _prepare_executable(target, script(target.name))
+            original = target.with_name(f"{target.name}{ORIGINAL_SUFFIX}")
+            try:
+                if keep_original:
+                    target.rename(original)
+                os.replace(prepared, target)
+            except OSError:
+                prepared.unlink(missing_ok=True)
+                if keep_original and not target.exists() and original.exists():
+                    original.rename(target)
+                raise
             if keep_original:
-                original = target.with_name(f"{target.name}{ORIGINAL_SUFFIX}")
-                target.rename(original)
                 changes.append(Change(display, f"kept the original as {original.name}"))
-            _write_executable(target, script(target.name))
             changes.append(Change(display, action))
     except OSError as error:
         done = "; ".join(f"{c.path}: {c.action}" for c in changes) or "nothing"
@@ -249,13 +260,14 @@ def uninstall(root: Path) -> list[Change]:
     return changes
 
 
-def _write_executable(path: Path, text: str) -> None:
+def _prepare_executable(path: Path, text: str) -> Path:
+    """The hook written beside `path` under a temporary name, executable."""
     temporary = path.with_name(f".{path.name}.dockmig-tmp")
     try:
         temporary.write_text(text, encoding="utf-8")
         mode = temporary.stat().st_mode
         temporary.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        os.replace(temporary, path)
     except OSError:
         temporary.unlink(missing_ok=True)
         raise
+    return temporary

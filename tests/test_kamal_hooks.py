@@ -391,3 +391,45 @@ def test_a_hook_that_cannot_be_read_is_refused_not_taken_for_the_project_s(
             command(project)
     monkeypatch.undo()
     assert snapshot(project) == before
+
+
+def test_an_own_hook_that_is_not_executable_still_stops_kamal_as_before(
+    project: Path, recorder: Path, tmp_path: Path
+) -> None:
+    # Kamal runs a hook that exists (kamal.md §17); one without the x bit
+    # fails with "Permission denied", so the deploy stopped before install.
+    hooks = project / ".kamal/hooks"
+    hooks.mkdir(parents=True)
+    own = hooks / "pre-deploy"
+    own.write_text('#!/bin/sh\necho "own hook" >> "$RECORDER_LOG"\n')
+    own.chmod(0o644)
+
+    kamal_hooks.install(project)
+    result = run_hook(project, "pre-deploy", kamal_env(recorder, tmp_path))
+    assert result.returncode != 0
+    assert not (tmp_path / "calls.log").exists()
+
+
+def test_a_full_disk_while_installing_leaves_the_project_s_own_hook_in_place(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooks = project / ".kamal/hooks"
+    hooks.mkdir(parents=True)
+    own = hooks / "pre-deploy"
+    own.write_text("#!/bin/sh\necho own\n")
+    own.chmod(0o755)
+    real_write_text = Path.write_text
+
+    def full_for_pre_deploy(path: Path, *args: object, **kwargs: object) -> int:
+        if path.name.startswith(".pre-deploy"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_write_text(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", full_for_pre_deploy)
+    with pytest.raises(DockmigError, match="No space left on device"):
+        kamal_hooks.install(project)
+    monkeypatch.undo()
+
+    assert own.read_text() == "#!/bin/sh\necho own\n"
+    assert os.access(own, os.X_OK)
+    assert sorted(p.name for p in hooks.iterdir()) == ["pre-build", "pre-deploy"]
