@@ -97,8 +97,13 @@ def bearer_token(
     password: Secret,
     dns_server: tuple[str, int] | None,
     timeout: float,
+    *,
+    who: str | None = None,
 ) -> str:
-    """A token from the realm for these credentials. Raises LoginRefused."""
+    """A token from the realm for these credentials. Raises LoginRefused.
+
+    `who` names the user in messages when the name itself is a secret.
+    """
     service, base_path = realm_target(challenge.realm, dns_server, timeout, registry)
     if not may_send_credentials(service):
         raise LoginRefused(
@@ -121,7 +126,8 @@ def bearer_token(
     )
     if response.status in (401, 403):
         raise LoginRefused(
-            f"the token service {service.host_header} refused user {username!r} "
+            f"the token service {service.host_header} refused "
+            f"{who or 'user ' + repr(username)} "
             f"({response.status})"
         )
     if response.status != 200:

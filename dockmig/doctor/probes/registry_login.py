@@ -46,8 +46,14 @@ def run(context: ProbeContext) -> Outcome:
             )
     assert user.value is not None and password.value is not None
     username = user.value.reveal()
+    # A username looked up as a secret is a secret value (Kamal's own login
+    # marks it sensitive too); one written in a file or given as an option is
+    # shown, since it is what a person checks first.
+    shown = inputs.username.kind == "literal"
+    who = f"user {username!r}" if shown else f"the user from {inputs.username.origin}"
     details = {
-        "username": username,
+        **({"username": username} if shown else {}),
+        "username_from": inputs.username.origin,
         "password_from": inputs.password.origin,
         "scheme": api.challenge.scheme,
     }
@@ -60,33 +66,35 @@ def run(context: ProbeContext) -> Outcome:
             details=details,
         )
     try:
-        status = _log_in(context, api, username, password.value)
+        status = _log_in(context, api, username, password.value, who)
     except LoginRefused as error:
         return fail(
-            f"login as {username!r} failed: {error}",
+            f"login as {who} failed: {error}",
             _remedy(inputs.password.origin),
             details=details,
         )
     except OSError as error:
         return fail(
-            f"login as {username!r} could not reach the registry: {error}",
+            f"login as {who} could not reach the registry: {error}",
             "check the registry and its token service are reachable",
             details=details,
         )
     if status == 200:
         return ok(
-            f"logged in to {target.host_header} as {username!r} "
+            f"logged in to {target.host_header} as {who} "
             f"({api.challenge.scheme.capitalize()})",
             details=details,
         )
     return fail(
-        f"{target.host_header} refused user {username!r} ({status})",
+        f"{target.host_header} refused {who} ({status})",
         _remedy(inputs.password.origin),
         details=details,
     )
 
 
-def _log_in(context: ProbeContext, api: Api, username: str, password: Secret) -> int:
+def _log_in(
+    context: ProbeContext, api: Api, username: str, password: Secret, who: str
+) -> int:
     target = api.target
     assert api.challenge is not None
     if api.challenge.scheme == "basic":
@@ -102,6 +110,7 @@ def _log_in(context: ProbeContext, api: Api, username: str, password: Secret) ->
             password,
             context.inputs.dns_server,
             context.timeout(),
+            who=who,
         )
         authorization = f"Bearer {token}"
         context.doing(f"GET /v2/ with the token from {target.describe()}")
