@@ -513,7 +513,7 @@ def _verdict(
         where = doc.mark_at(tag.start)
         accepts: bool | None = None
         because = (
-            f"{where.file}:{where.line}:{where.column} ERB `{tag.text_preview}` "
+            f"{where.file}:{where.line}:{where.column} ERB {_quoted(tag.text_preview)} "
             "may read files, run commands or raise; dockmig does not run it"
         )
     elif any(f.kamal_rejects and not f.uncertain for f in mine):
@@ -533,3 +533,8 @@ def _verdict(
         findings=[f for f in shown if context.destination in f.targets],
         undecided_because=because,
     )
+
+
+def _quoted(code: str) -> str:
+    """Code in backticks, or in quotes when it holds backticks itself (`cmd`)."""
+    return f'"{code}"' if "`" in code else f"`{code}`"

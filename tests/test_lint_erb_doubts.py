@@ -61,3 +61,18 @@ def test_a_certain_error_next_to_erb_still_fails(tmp_path: Path) -> None:
     errors = [f for f in result.findings if f.severity is Severity.ERROR]
     assert [f.key_path for f in errors] == ["stop_timeout"]
     assert result.failed(strict=False)
+
+
+def test_the_undecided_reason_quotes_a_backtick_command_once(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/deploy.yml").write_text(
+        "service: shop\nimage: acme/shop\nservers:\n  - 192.0.2.10\n"
+        "registry:\n  server: localhost:5555\nbuilder:\n  arch: amd64\n"
+        "env:\n  clear:\n    REVISION: <%= `git rev-parse HEAD` %>\n"
+    )
+
+    (target,) = lint.lint(tmp_path, environ={}).targets
+
+    assert target.kamal_accepts is None
+    assert target.undecided_because is not None
+    assert 'ERB "`git rev-parse HEAD`" may read files' in target.undecided_because
