@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 @click.option(
     "--deadline",
     type=click.FloatRange(min=0, min_open=True, max=600),
+    metavar="SECONDS",
     help="Seconds all probes together may take (default 10, or .dockmig.yml).",
 )
 @click.option(
