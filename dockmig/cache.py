@@ -342,15 +342,22 @@ def _volume_users(containers: Iterable[Mapping[str, Any]]) -> dict[str, list[Use
 def _classify(volume: StateVolume, builders: list[ProjectBuilder]) -> None:
     kamal = volume.builder.startswith("kamal-")
     used_by = [b.target for b in builders if b.name == volume.builder]
-    if not volume.builder_exists:
+    if used_by:
+        # Gone or not: Kamal's next build creates the builder under this name
+        # again, and buildx picks this volume back up with its cache.
+        volume.status = IN_USE
+        volume.reason = f"the project's builder ({', '.join(used_by)})"
+        if not volume.builder_exists:
+            volume.reason += (
+                "; buildx has no entry for it now, and Kamal's next build makes "
+                "it again on this volume"
+            )
+    elif not volume.builder_exists:
         volume.status = ORPHAN
         volume.reason = (
             f"builder {volume.builder} is gone: buildx has no entry for it and "
             f"no container {NODE_CONTAINER.format(node=volume.node)} exists"
         )
-    elif used_by:
-        volume.status = IN_USE
-        volume.reason = f"the project's builder ({', '.join(used_by)})"
     elif kamal and volume.project_uses is False:
         current = sorted({b.name for b in builders if b.name}) or ["none"]
         volume.status = LEFT_BEHIND

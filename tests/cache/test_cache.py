@@ -89,6 +89,22 @@ def test_report_gives_each_state_volume_its_builder_size_and_status(
     assert [b["name"] for b in report["project_builders"]] == [CURRENT]
 
 
+def test_the_project_s_builder_is_in_use_even_when_buildx_forgot_it(
+    scene: Scene,
+) -> None:
+    # `docker buildx rm` (or a reset engine) drops the entry and the node
+    # container; Kamal's next build makes them again on the same volume.
+    project = kamal_project(scene.folder / "shop")
+    scene.state_volume(f"{CURRENT}0", 300)
+
+    report = json.loads(run("report", str(project), "--format", "json").stdout)
+    prune = json.loads(run("prune", str(project), "--format", "json").stdout)
+
+    assert statuses(report) == {state(f"{CURRENT}0"): cache.IN_USE}
+    assert report["orphaned_builders"] == []
+    assert prune["steps"] == []
+
+
 def test_text_report_names_the_orphaned_builders(scene: Scene) -> None:
     project = migrated(scene)
     result = run("report", str(project))
