@@ -69,6 +69,9 @@ def _older(first: str, second: str) -> str:
     return first if key(first) <= key(second) else second
 
 
+_HANDSHAKE_SECONDS = 10.0
+
+
 def connect(endpoint: Endpoint, timeout: float, api_version: str | None = None) -> Any:
     """A low-level client for `endpoint`, at the API version both sides speak."""
     if endpoint.socket_path is not None:
@@ -77,7 +80,9 @@ def connect(endpoint: Endpoint, timeout: float, api_version: str | None = None) 
         return _client(endpoint, timeout, api_version)
     import docker.constants
 
-    first = _client(endpoint, timeout, _BOOTSTRAP_VERSION)
+    # An engine that takes longer than this to say its version is not going
+    # to do the real work in time either; only that work gets `timeout`.
+    first = _client(endpoint, min(timeout, _HANDSHAKE_SECONDS), _BOOTSTRAP_VERSION)
     try:
         server = first.version(api_version=False)
     finally:
