@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from dockmig.errors import EXIT_FINDINGS, EXIT_OK, DockmigError
+from dockmig.errors import EXIT_FINDINGS, EXIT_OK, DockmigError, UsageMistake
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,12 @@ def check_paths(paths: list[Path], registries: list[str]) -> int:
     failed = False
     unread: list[str] = []
     for root in project.group_by_root(paths or [Path(".")]):
-        hosts = [registry_check.normalise(r) for r in registries]
+        try:
+            hosts = [registry_check.normalise(r) for r in registries]
+        except DockmigError as error:
+            # On the command line it is a usage mistake; in .dockmig.yml
+            # (below) it stays bad input.
+            raise UsageMistake(error.message) from None
         if not hosts:
             previous = settings.load(root).previous_registry
             if previous is None:

@@ -137,8 +137,23 @@ def test_registry_computed_by_erb_is_reported_unchecked(knot: Path) -> None:
     assert "computed by ERB" in result.stderr
 
 
-def test_registry_with_a_scheme_is_refused(knot: Path) -> None:
+def test_registry_with_a_scheme_is_a_usage_mistake_on_the_command_line(
+    knot: Path,
+) -> None:
+    # DESIGN: a command line dockmig cannot take exits 2, as Click's own do.
     result = run("--registry", "https://localhost:5555", cwd=knot)
+    assert result.exit_code == 2
+    assert "host[:port]" in result.stderr
+
+
+def test_registry_with_a_scheme_in_the_settings_is_bad_input(knot: Path) -> None:
+    settings = knot / ".dockmig.yml"
+    settings.write_text(
+        settings.read_text().replace(
+            "previous: localhost:5555", "previous: https://localhost:5555"
+        )
+    )
+    result = run(cwd=knot)
     assert result.exit_code == 3
     assert "host[:port]" in result.stderr
 
