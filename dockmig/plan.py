@@ -385,6 +385,16 @@ def _uninstall_docker_desktop(evidence: Evidence) -> Item:
         return check.open(
             f"Docker Desktop's disk image is still at {left[0]}", "docker.other-engine"
         )
+    if not evidence.engine_kind():
+        # As for stopping it: with no engine answering at all, the machine
+        # has not shown it runs on another one (and uninstalled implies stopped).
+        return check.unknown(
+            "no Docker engine answers here at all",
+            "the engine in use answering as another engine than Docker Desktop "
+            "(start OrbStack and run plan again)",
+            "docker.engine",
+            "docker.other-engine",
+        )
     return check.ticked(
         "no Docker Desktop engine answers and no Docker Desktop disk image is left",
         "docker.other-engine",
@@ -421,6 +431,8 @@ def _dns_record(evidence: Evidence) -> Item:
     if probe is None or probe.status.value == "skip":
         why = probe.summary if probe is not None else "registry.dns did not run"
         return check.unknown(why, "registry.dns able to run", "registry.dns")
+    if _unanswered(probe):
+        return check.unknown(probe.summary, "a DNS server that answers", "registry.dns")
     details = probe.details
     addresses = [*details.get("a", []), *details.get("aaaa", [])]
     if addresses:
@@ -428,6 +440,11 @@ def _dns_record(evidence: Evidence) -> Item:
             f"{name} resolves to {', '.join(addresses)}", "registry.dns"
         )
     return check.open(probe.summary, "registry.dns")
+
+
+def _unanswered(probe: Outcome) -> bool:
+    """The DNS lookup failed without an answer about the name (not NXDOMAIN)."""
+    return probe.details.get("error") not in (None, "nxdomain")
 
 
 def _propagation(evidence: Evidence) -> Item:
@@ -449,6 +466,8 @@ def _propagation(evidence: Evidence) -> Item:
     if dns is None or dns.status.value in ("skip", "error"):
         why = dns.summary if dns is not None else "registry.dns did not run"
         return check.unknown(why, "registry.dns able to run", *sources)
+    if _unanswered(dns):
+        return check.unknown(dns.summary, "a DNS server that answers", *sources)
     if dns.status.value != "ok":
         return check.open(dns.summary, *sources)
     if cdn is not None and cdn.status.value == "fail":

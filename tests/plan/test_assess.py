@@ -157,6 +157,26 @@ def test_no_engine_at_all_does_not_tick_stopping_docker_desktop(knot: Path) -> N
     )
     assert found["stop-docker-desktop"].state == plan.UNKNOWN
     assert "no Docker engine answers" in found["stop-docker-desktop"].evidence
+    # Uninstalled implies stopped: the two never contradict each other.
+    assert found["uninstall-docker-desktop"].state == plan.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"),
+    [("nxdomain", plan.OPEN), ("timeout", plan.UNKNOWN), ("servfail", plan.UNKNOWN)],
+)
+def test_a_dns_server_that_does_not_answer_leaves_the_record_unknown(
+    knot: Path, kind: str, state: str
+) -> None:
+    lookup = Outcome(
+        Status.FAIL,
+        "registry.example.com: no answer",
+        "",
+        {"name": "registry.example.com", "error": kind},
+    )
+    found = items(knot, registry_dns=lookup)
+    assert found["dns-record"].state == state
+    assert found["propagation"].state == state
 
 
 def test_docker_desktop_in_use_leaves_every_orbstack_step_open(knot: Path) -> None:

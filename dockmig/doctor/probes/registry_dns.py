@@ -46,7 +46,13 @@ def run(context: ProbeContext) -> Outcome:
         try:
             answer = lookup(registry.name, inputs.dns_server, context.timeout())
         except LookupFailed as error:
-            return fail(str(error), _remedy_for(error.kind, registry.name, expected))
+            # Only NXDOMAIN says the record is missing; a timeout or a server
+            # failure says nothing about it (plan keeps such an item unknown).
+            return fail(
+                str(error),
+                _remedy_for(error.kind, registry.name, expected),
+                details={"name": registry.name, "error": error.kind},
+            )
 
     details = {
         "name": registry.name,
