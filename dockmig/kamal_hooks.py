@@ -105,14 +105,14 @@ if [ -e "$hook_dir/{original}" ]; then
 fi
 dockmig=${{DOCKMIG:-dockmig}}
 if ! command -v "$dockmig" >/dev/null 2>&1; then
-  echo "{name}: dockmig is not on PATH; install it or" \
+  echo "{name}: dockmig is not on PATH; install it or" \\
     "run 'dockmig hooks uninstall'" >&2
   exit 1
 fi
 # Kamal runs hooks from the project root. The registry checked is the one
 # this deploy pushes to, not the one .dockmig.yml plans to move to.
 if [ -n "${{KAMAL_DESTINATION:-}}" ]; then
-  exec "$dockmig" doctor . --registry-in-use \
+  exec "$dockmig" doctor . --registry-in-use \\
     --destination "$KAMAL_DESTINATION" --only {HOOKS[name]}
 fi
 exec "$dockmig" doctor . --registry-in-use --only {HOOKS[name]}

@@ -256,8 +256,13 @@ def lint(
     environ: Mapping[str, str] | None = None,
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
+    base_only: bool = False,
 ) -> LintResult:
-    """Lint one Kamal project. Raises DockmigError when it cannot be read at all."""
+    """Lint one Kamal project. Raises DockmigError when it cannot be read at all.
+
+    Without `destinations`, the base config alone and every destination; with
+    `base_only`, the base config alone, as `kamal deploy` without -d reads it.
+    """
     settings = settings or Settings()
     environ = dict(os.environ if environ is None else environ)
     _check_rule_ids([*select, *ignore, *settings.rule_severities])
@@ -268,6 +273,8 @@ def lint(
     names: list[str | None] = (
         list(proj.destinations) if explicit else [None, *proj.destinations]
     )
+    if base_only and not explicit:
+        names = [None]
     contexts = [_target(reader, proj, name, settings) for name in names]
     for context in contexts:
         _check_target(context)
@@ -277,7 +284,7 @@ def lint(
         if rule.check_project is not None:
             rule.check_project(project_context)
 
-    combined = _combine(contexts, project_context, proj, bool(explicit))
+    combined = _combine(contexts, project_context, proj, bool(explicit) or base_only)
     shown = _apply_settings(combined, reader, settings, set(select), set(ignore))
     # Suppressing a finding changes what is shown, never what Kamal would do.
     verdicts = [_verdict(context, combined, shown) for context in contexts]

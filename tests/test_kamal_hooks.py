@@ -433,3 +433,15 @@ def test_a_full_disk_while_installing_leaves_the_project_s_own_hook_in_place(
     assert own.read_text() == "#!/bin/sh\necho own\n"
     assert os.access(own, os.X_OK)
     assert sorted(p.name for p in hooks.iterdir()) == ["pre-build", "pre-deploy"]
+
+
+def test_the_hook_scripts_keep_their_line_continuations() -> None:
+    # A backslash-newline in the Python source would be swallowed there and
+    # fold two shell lines into one.
+    for name in kamal_hooks.HOOKS:
+        lines = kamal_hooks.script(name).splitlines()
+        continued = [i for i, line in enumerate(lines) if line.endswith(" \\")]
+        assert len(continued) == 2, name
+        for index in continued:
+            assert lines[index + 1].startswith("    "), lines[index + 1]
+        assert not any("  " in line.strip() for line in lines), name

@@ -129,6 +129,28 @@ def test_lint_verdict_fails_a_config_kamal_rejects(tmp_path: Path) -> None:
     )
 
 
+def test_lint_from_a_hook_without_destination_judges_the_base_alone(
+    tmp_path: Path,
+) -> None:
+    # `kamal deploy` without -d deploys the base config; a broken staging
+    # destination is no reason to stop it.
+    root = write_project(tmp_path)
+    (root / "config" / "deploy.staging.yml").write_text("servers: 5\n")
+
+    by_hand = doctor(str(root), "--only", "kamal.lint")
+    from_hook = doctor(
+        str(root), "--only", "kamal.lint", env={"KAMAL_COMMAND": "deploy"}
+    )
+
+    assert by_hand.statuses == {"kamal.lint": "fail"}
+    assert by_hand.probe("kamal.lint")["details"]["targets"] == {
+        "base": True,
+        "staging": False,
+    }
+    assert from_hook.statuses == {"kamal.lint": "ok"}
+    assert from_hook.probe("kamal.lint")["details"]["targets"] == {"base": True}
+
+
 def test_kamal_probes_skip_outside_a_kamal_project(tmp_path: Path) -> None:
     run = doctor(str(tmp_path), "--only", "kamal")
     assert run.statuses == dict.fromkeys(

@@ -1,7 +1,8 @@
 """Kamal accepts the deploy configuration of every target (dockmig lint's verdict).
 
 Runs `dockmig lint` on the project: the destination given (`-d`,
-`$KAMAL_DESTINATION`), else the base and every destination. A target Kamal
+`$KAMAL_DESTINATION`), else the base and every destination (the base alone
+when run from a Kamal hook, which deploys without -d). A target Kamal
 would refuse fails; a verdict dockmig cannot reach (ERB it does not run) and
 lint errors that Kamal itself does not check (a secret no file defines) are
 warnings. `dockmig lint` lists every problem with its position.
@@ -72,6 +73,8 @@ def run(context: ProbeContext) -> Outcome:
             destinations=[inputs.destination] if inputs.destination else [],
             settings=inputs.settings,
             environ=inputs.environ,
+            # From a Kamal hook without a destination only the base deploys.
+            base_only=[t.destination for t in inputs.targets] == [None],
         )
     except DockmigError as error:
         return fail(f"lint could not read the project: {error}", "fix the file named")
