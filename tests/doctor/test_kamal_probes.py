@@ -87,6 +87,8 @@ def test_secret_command_that_fails_fails_with_its_exit_status(tmp_path: Path) ->
     run = doctor(str(root), "--only", "kamal.secrets", "--resolve-secrets")
     assert run.statuses == {"kamal.secrets": "fail"}
     assert "exited with 3" in run.probe("kamal.secrets")["summary"]
+    # The secret is defined; it is the command that has to be fixed.
+    assert run.probe("kamal.secrets")["remedy"].startswith("make each command succeed")
 
 
 def test_destination_from_a_kamal_hook_checks_that_destinations_secrets(

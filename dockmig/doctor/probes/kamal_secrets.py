@@ -12,7 +12,13 @@ Kamal 2 does not. Values from `$(…)` are checked only with
 from __future__ import annotations
 
 from dockmig.doctor import Outcome, ProbeContext, fail, ok, warn
-from dockmig.doctor.availability import AVAILABLE, NOT_RUN, Availability, lookup
+from dockmig.doctor.availability import (
+    AVAILABLE,
+    BROKEN,
+    NOT_RUN,
+    Availability,
+    lookup,
+)
 from dockmig.doctor.probes.kamal_lint import no_project, target_name
 
 ID = "kamal.secrets"
@@ -82,6 +88,11 @@ def run(context: ProbeContext) -> Outcome:
                 "Kamal 2 does not read .env: export those variables in this shell "
                 "(e.g. `set -a; . ./.env; set +a`) or fetch them in .kamal/secrets "
                 "with `kamal secrets fetch`"
+            )
+        elif all(f.state == BROKEN for _, _, f in problems):
+            remedy = (
+                "make each command succeed (and finish) in this shell, as Kamal "
+                "will run it; run it by hand to see what it says"
             )
         else:
             # With -d DEST Kamal reads secrets.DEST, not the plain file.
