@@ -113,8 +113,35 @@ def check(root: Path, hosts: list[str], environ: Mapping[str, str]) -> Result:
                 if name not in hit.targets:
                     hit.targets.append(name)
 
+    if not hits:
+        unchecked += _other_ports(seen, hosts)
     ordered = sorted(hits.values(), key=lambda h: (h.mark.file, h.mark.line))
     return Result(root, hosts, ordered, list(dict.fromkeys(unchecked)), names, unread)
+
+
+def _other_ports(targets: list[Any], hosts: list[str]) -> list[str]:
+    """Say so when a host given without a port is used with one.
+
+    `localhost` and `localhost:5555` are two registries to Kamal (and the
+    first is not its local one), so nothing matched; the person most likely
+    meant the one the config names.
+    """
+    said = []
+    for target in targets:
+        data = target.data if isinstance(target.data, dict) else {}
+        registry = data.get("registry")
+        server = registry.get("server") if isinstance(registry, dict) else None
+        if not isinstance(server, str) or ":" not in server:
+            continue
+        for host in hosts:
+            if ":" not in host and server.lower().startswith(host.lower() + ":"):
+                mark = target.mark(("registry", "server"))
+                said.append(
+                    f"{mark.file}:{mark.line}:{mark.column}: registry/server is "
+                    f"{server}, which is not {host} (the port counts); give "
+                    f"--registry {server} to check for it"
+                )
+    return said
 
 
 def _strings(

@@ -102,6 +102,18 @@ def test_image_references_to_the_registry_count_too(knot: Path) -> None:
 def test_another_port_on_the_same_host_is_another_registry(knot: Path) -> None:
     result = run("--registry", "localhost:555", cwd=knot)
     assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+def test_the_host_without_its_port_matches_nothing_and_says_which_was_meant(
+    knot: Path,
+) -> None:
+    result = run("--registry", "localhost", cwd=knot)
+    assert result.exit_code == 0, result.output
+    assert (
+        "registry/server is localhost:5555, which is not localhost (the port "
+        "counts); give --registry localhost:5555 to check for it"
+    ) in result.stderr
 
 
 def test_registry_defaults_to_the_previous_one_in_the_settings(knot: Path) -> None:
