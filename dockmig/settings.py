@@ -134,9 +134,20 @@ def _check_port(doc: document.Document, host: str) -> None:
     port = host.split("/", 1)[0].partition(":")[2]
     if not port or 0 < int(port) < 65536:
         return
-    mark = doc.position(("registry", "host"))
-    raise DockmigError(
+    raise _invalid(
+        doc,
+        ("registry", "host"),
         f"registry/host {host!r} has port {int(port)}, outside 1-65535",
+    )
+
+
+def _invalid(
+    doc: document.Document, key: tuple[str, ...], message: str
+) -> DockmigError:
+    """The error for a settings value, at its position in .dockmig.yml."""
+    mark = doc.position(key)
+    return DockmigError(
+        message,
         path=FILENAME,
         line=mark.value.line if mark else 1,
         column=mark.value.column if mark else 1,
@@ -159,12 +170,10 @@ def _from_data(data: dict[str, Any], path: Path, doc: document.Document) -> Sett
         try:
             ipaddress.ip_address(expected)
         except ValueError:
-            mark = doc.position(("registry", "expected_ip"))
-            raise DockmigError(
+            raise _invalid(
+                doc,
+                ("registry", "expected_ip"),
                 f"registry/expected_ip {expected!r} is not an IP address",
-                path=FILENAME,
-                line=mark.value.line if mark else 1,
-                column=mark.value.column if mark else 1,
             ) from None
         settings.expected_ip = expected
 
