@@ -1011,8 +1011,9 @@ class _Builder:
                 self._add(
                     item,
                     "yaml-syntax",
-                    "an item of an !!omap is not a one-key mapping, so Kamal's YAML "
-                    "loader stops here; write each item as `- key: value`",
+                    "an item of an !!omap holds no key and value (a scalar, an "
+                    "alias or an empty collection), so Kamal's YAML loader stops "
+                    "here; write each item as `- key: value`",
                     path,
                     severity=Severity.ERROR,
                     kamal_rejects=True,
@@ -1190,7 +1191,6 @@ def _unpack_base64(text: str) -> str:
         return _BASE64[text[index - 1]]
 
     while index < end:
-        first = second = third = -1
         first = skip(stop_at_pad=False)
         second = skip(stop_at_pad=False) if first >= 0 else -1
         third = skip(stop_at_pad=True) if second >= 0 else -1
@@ -1225,14 +1225,20 @@ _ALWAYS_LOADABLE = {
 
 
 def _uninspected(path: KeyPath) -> bool:
-    """Inside an `options` or `args` map, whose values Kamal never checks.
+    """Inside a free-form map whose values Kamal never checks (kamal.md §4.3).
 
-    Only `options/restart` is checked (kamal.md §4.3); the map itself must be
-    a map.
+    `builder/args`, the `options` of a role or an accessory (but `restart`),
+    and any `logging/options`; each map itself must still be a map.
     """
     for index, key in enumerate(path[:-1]):
-        if key in ("options", "args") and index > 0:
-            return not (key == "options" and path[index + 1] == "restart")
+        parent = path[:index]
+        if key == "args" and parent == ("builder",):
+            return True
+        if key == "options" and parent[-1:] == ("logging",):
+            return True
+        owner = parent[0] if len(parent) == 2 else None
+        if key == "options" and owner in ("servers", "accessories"):
+            return bool(path[index + 1] != "restart")
     return False
 
 

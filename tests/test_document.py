@@ -133,6 +133,9 @@ def test_ruby_object_tags_are_reported_and_symbols_allowed() -> None:
         # Never looked at: a class every Ruby can build loads and passes...
         ("builder:\n  args:\n    A: !ruby/object:Object {}\n", False, False),
         ("x-notes: !ruby/object:Time {}\n", False, False),
+        ("logging:\n  options:\n    max-size: !ruby/object:Object {}\n", False, False),
+        # An env variable that happens to be called options is checked.
+        ("env:\n  clear:\n    options:\n      a: !ruby/object:Object {}\n", True, False),
         # ...while whether Kamal's Ruby knows any other class, dockmig cannot tell.
         ("builder:\n  args:\n    A: !ruby/object:Acme::Thing {}\n", False, True),
         ("servers:\n  web:\n    options:\n      cpus: !ruby/object:Integer {}\n",
