@@ -47,7 +47,6 @@ _SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # The temporary file `_atomic_write` makes beside FILE: `.FILE.<8 chars>.dockmig`
 # (tempfile.mkstemp's random part). A kill before its rename leaves it behind.
 TEMPORARY_SUFFIX = ".dockmig"
-# `.NAME.XXXXXXXX<suffix>`: the temporary `_atomic_write` makes beside NAME.
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}" + re.escape(TEMPORARY_SUFFIX))
 _DOCKERFILE = re.compile(
     r"^(?:Dockerfile|Containerfile)(?:[.-].*)?$|\.(?:dockerfile|containerfile)$",
