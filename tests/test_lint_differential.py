@@ -12,14 +12,13 @@ targets, and that is where one of these disagreements lived.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from functools import cache
 from pathlib import Path
 
 import pytest
 
 from dockmig import lint
+from tests.kamal_oracle import verdict
 
 CASES = Path(__file__).resolve().parent / "data" / "lint_differential"
 VERDICTS: dict[str, dict[str, dict[str, object]]] = json.loads(
@@ -99,19 +98,7 @@ def test_destination_refusal_names_the_unknown_key_the_base_rule_covered() -> No
 def test_pinned_verdicts_are_still_kamal_s(oracle: Path) -> None:
     stale = []
     for case, label in TARGETS:
-        destination = _destination(label)
-        command = [str(oracle), "--jsonl", "-C", str(CASES / case)]
-        if destination:
-            command += ["-d", destination]
-        completed = subprocess.run(
-            [*command, str(CASES / case / "config/deploy.yml")],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "KAMAL_ORACLE_DOCKER_ARCH": "amd64"},
-            timeout=120,
-        )
-        records = [x for x in completed.stdout.splitlines() if x.startswith("{")]
-        assert records, (case, label, completed.stderr)
-        if json.loads(records[-1])["valid"] is not VERDICTS[case][label]["valid"]:
+        live = verdict(CASES / case, _destination(label), oracle=oracle)
+        if live["valid"] is not VERDICTS[case][label]["valid"]:
             stale.append((case, label))
     assert stale == [], "rerun tests/data/lint_differential/regenerate.py"

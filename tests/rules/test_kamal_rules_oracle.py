@@ -12,13 +12,12 @@ regenerate.py; the live variant asks the oracle again.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from dockmig import lint
+from tests.kamal_oracle import verdict
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE.parent / "data" / "rules_oracle"
@@ -155,17 +154,8 @@ def test_pinned_verdicts_are_still_kamal_s_and_dockmig_agrees(oracle: Path) -> N
 
 def _ask_oracle(oracle: Path, case: str, label: str) -> bool:
     config, destination = _split(label)
-    root = CASES / case
-    env = dict(os.environ)
-    env["KAMAL_ORACLE_DOCKER_ARCH"] = _environ(case).get("DOCKMIG_DOCKER_ARCH", "amd64")
-    command = [str(oracle), "--jsonl", "-C", str(root)]
-    if destination:
-        command += ["-d", destination]
-    command.append(str(root / config))
-    output = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=120
+    arch = _environ(case).get("DOCKMIG_DOCKER_ARCH", "amd64")
+    found = verdict(
+        CASES / case, destination, config=config, docker_arch=arch, oracle=oracle
     )
-    lines = [x for x in output.stdout.splitlines() if x.startswith("{")]
-    assert lines, (case, label, output.stderr)
-    valid: bool = json.loads(lines[-1])["valid"]
-    return valid
+    return bool(found["valid"])
