@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import subprocess
 
 from dockmig import erb
-from tests.conftest import require
+from tests.ruby import ruby_lines
 
 ENVIRONMENT = {
     "APP_HOST": "app.example.com",
@@ -79,20 +77,12 @@ def _templates(seed: int, count: int) -> list[str]:
 
 
 def _ruby(templates: list[str]) -> list[tuple[str, str]]:
-    ruby = shutil.which("ruby")
-    require(ruby is not None, "ruby (installed by the oracle setup)")
-    assert ruby is not None
-    completed = subprocess.run(
-        [ruby, "-e", RUBY, json.dumps(ENVIRONMENT)],
-        input="\0".join(templates),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+    lines = ruby_lines(
+        RUBY,
+        templates,
+        args=(json.dumps(ENVIRONMENT),),
         env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
     )
-    lines = completed.stdout.splitlines()
-    assert len(lines) == len(templates), completed.stderr[-2000:]
     return [tuple(json.loads(line)) for line in lines]
 
 

@@ -444,23 +444,11 @@ end
 
 def test_tabs_are_read_as_psych_reads_them() -> None:
     import json
-    import shutil
-    import subprocess
 
-    from tests.conftest import require
+    from tests.ruby import ruby_lines
 
-    require(shutil.which("ruby") is not None, "ruby (installed by the oracle setup)")
     variants = tab_variants(TABBED)
-    completed = subprocess.run(
-        ["ruby", "-e", PSYCH_DOCUMENTS],
-        input="\0".join(variants),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    verdicts = [json.loads(line) for line in completed.stdout.splitlines()]
-    assert len(verdicts) == len(variants)
+    verdicts = [json.loads(line) for line in ruby_lines(PSYCH_DOCUMENTS, variants)]
 
     disagree = []
     for text, (kind, data) in zip(variants, verdicts, strict=True):

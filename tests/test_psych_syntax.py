@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
-import subprocess
 
 import pytest
 
 from dockmig import document
-from tests.conftest import require
+from tests.ruby import ruby_lines
 
 PSYCH_PARSES = """
 require "yaml"
@@ -38,22 +36,6 @@ ATOMS = [
     "x:y:z", "1:2",
 ]  # fmt: skip
 FORMS = ["x: [%s]\n", "x: [q, %s]\n", "x: [%s, q]\n", "x: {k: %s}\n", "x: %s\n"]
-
-
-def ruby_lines(script: str, texts: list[str]) -> list[str]:
-    """One line of output per text, from `script` run by real Ruby."""
-    require(shutil.which("ruby") is not None, "ruby (installed by the oracle setup)")
-    completed = subprocess.run(
-        ["ruby", "-e", script],
-        input="\0".join(texts),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    lines = completed.stdout.splitlines()
-    assert len(lines) == len(texts)
-    return lines
 
 
 def psych_verdicts(texts: list[str]) -> list[str]:
