@@ -203,9 +203,9 @@ class PsychScanner(Scanner):
         return [blanks]
 
 
-_LINE_ENDS = "\0\r\n\x85\u2028\u2029"
 _BREAKS_BUT_CR = "\n\x85\u2028\u2029"
-_LINE_END = re.compile("[\0\r\n\x85\u2028\u2029]")
+_LINE_ENDS = "\0\r" + _BREAKS_BUT_CR
+_LINE_END = re.compile(f"[{_LINE_ENDS}]")
 
 
 def _skip_comment(reader: Any) -> None:
@@ -213,13 +213,9 @@ def _skip_comment(reader: Any) -> None:
 
     ruamel's reader moves a character at a time; comments are most of many
     files' text. A comment holds no line break, so only the column moves
-    (a byte-order mark, as in ruamel's reader, takes no column).
+    (a byte-order mark, as in ruamel's reader, takes no column). The text is
+    composed from a string, so the buffer holds all of it.
     """
-    if reader.stream is not None:
-        # Read from a stream, the buffer holds only part of the text.
-        while reader.peek() not in _LINE_ENDS:
-            reader.forward()
-        return
     buffer = reader.buffer
     start = reader.pointer
     found = _LINE_END.search(buffer, start)
