@@ -265,8 +265,9 @@ class _Planner:
         for block, entries in self.removals.values():
             block.remove(entries, self)
 
+        own = self.accessories_on_old_registries()
         for deploy_file in self.dp.files:
-            self.references(deploy_file)
+            self.references(deploy_file, own)
             _keep_missing_final_break(deploy_file.outcome)
 
         return self.plan
@@ -816,14 +817,16 @@ class _Planner:
             "the accessory's image are left as they are",
         )
 
-    def references(self, deploy_file: DeployFile) -> None:
-        """Image references to the old hosts anywhere else in the file."""
+    def references(self, deploy_file: DeployFile, own: set[str]) -> None:
+        """Image references to the old hosts anywhere else in the file.
+
+        `own`: the accessories with a registry of their own on an old host.
+        """
         hosts = [h.lower() for h in self.migration.old_hosts]
 
         if not hosts:
             return
         tree = deploy_file.tree
-        own = self.accessories_on_old_registries()
 
         for path, node in tree.scalars(tree.root):
             if not any(h in str(node.value).lower() for h in hosts):
