@@ -1312,29 +1312,41 @@ class _Block:
 
         for key, _value in self.pairs():
             entry = self.tree.lookup(self.node, str(key.value))
-            tag = planner.erb_tag(self.file, entry) if entry is not None else None
-            if entry is None or (tag is None and self.tree.span(entry.value) is None):
+            value_end = self.value_end(entry, planner) if entry is not None else None
+            if value_end is None:
                 planner.block(
                     self.file,
                     key,
                     "this credential is written by ERB control flow; remove it by hand",
                 )
                 return
-            end = max(end, planner.entry_end(self.file, entry, tag))
+            end = max(end, value_end)
 
         self.file.outcome.edits.append(spans.Edit(colon, end, " {}"))
-        password = self.tree.lookup(self.node, "password")
-        if (
-            password is not None
-            and isinstance(yamlspans.target(password.value), ScalarNode)
-            and planner.erb_tag(self.file, password) is None
-        ):
-            _mark_secret(self.file, colon, end)
+        self.hide_password(self.tree.lookup(self.node, "password"), planner, colon, end)
         self.file.outcome.note(
             colon,
             "registry emptied (it held only credentials, and the file needs a key): "
             "Kamal never logs in to a local registry",
         )
+
+    def value_end(self, entry: yamlspans.Entry, planner: _Planner) -> int | None:
+        """Where `entry`'s value ends; None when ERB control flow writes it."""
+        tag = planner.erb_tag(self.file, entry)
+        if tag is None and self.tree.span(yamlspans.target(entry.value)) is None:
+            return None
+        return planner.entry_end(self.file, entry, tag)
+
+    def hide_password(
+        self, password: yamlspans.Entry | None, planner: _Planner, start: int, end: int
+    ) -> None:
+        """A literal password removed between start and end never shows in a diff."""
+        if (
+            password is not None
+            and isinstance(yamlspans.target(password.value), ScalarNode)
+            and planner.erb_tag(self.file, password) is None
+        ):
+            _mark_secret(self.file, start, end)
 
     def remove_from_flow(
         self, entries: list[yamlspans.Entry], planner: _Planner
@@ -1352,12 +1364,9 @@ class _Block:
 
         for index, (key, _value) in enumerate(pairs):
             entry = self.tree.lookup(self.node, str(key.value))
-            span = self.tree.span(key)
-            if entry is None or span is None:
-                continue
-            tag = planner.erb_tag(self.file, entry)
-            if tag is not None or self.tree.span(yamlspans.target(entry.value)):
-                ends[index] = planner.entry_end(self.file, entry, tag)
+            end = self.value_end(entry, planner) if entry is not None else None
+            if end is not None:
+                ends[index] = end
 
         index = 0
         while index < len(pairs):
@@ -1406,17 +1415,15 @@ class _Block:
     ) -> None:
         key_span = self.tree.span(entry.key)
         node = yamlspans.target(entry.value)
-        tag = planner.erb_tag(self.file, entry)
+        value_end = self.value_end(entry, planner)
 
-        computed = tag is None and self.tree.span(node) is None
-        if key_span is None or computed or (flow_span and None in flow_span):
+        if key_span is None or value_end is None or (flow_span and None in flow_span):
             planner.block(
                 self.file,
                 entry.key,
                 "this credential is written by ERB control flow; remove it by hand",
             )
             return
-        value_end = planner.entry_end(self.file, entry, tag)
 
         if flow_span is not None:
             start, end = flow_span[0] or 0, flow_span[1] or 0
@@ -1430,13 +1437,8 @@ class _Block:
 
         if label and isinstance(node, MappingNode):
             password = self.tree.lookup(node, "password")
+        self.hide_password(password, planner, start, end)
 
-        if (
-            password is not None
-            and isinstance(yamlspans.target(password.value), ScalarNode)
-            and planner.erb_tag(self.file, password) is None
-        ):
-            _mark_secret(self.file, start, end)
         outcome.note(
             key_span[0],
             f"{label or 'registry/' + str(entry.key.value)} removed: Kamal never logs "
